@@ -1,0 +1,50 @@
+/*
+ * cli.h - the corral command table. One file per subcommand (cmd_*.c), each
+ * exporting one cmd_NAME() entry point; main.c dispatches.
+ *
+ * Exit statuses shared by every subcommand (see docs/exit-status.md):
+ */
+#ifndef CORRAL_CLI_H
+#define CORRAL_CLI_H
+
+#include <stdbool.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAILURE 1 /* the command ran and reported a failure */
+#define CLI_EXIT_USAGE 2   /* bad command line */
+/* corral exec: the command's own status, 128+N for signal N, or one of: */
+#define CLI_EXIT_DENIED 121  /* denied by policy */
+#define CLI_EXIT_LIMIT 122   /* a limit was hit: timeout, memory, output, processes */
+#define CLI_EXIT_SANDBOX 125 /* the sandbox could not be set up */
+
+struct cli_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary; /* one line for `corral --help` */
+	const char *usage;   /* full text for `corral help NAME` */
+};
+
+const struct cli_command *cli_find(const char *name);
+
+/* Print "corral NAME: MESSAGE" and a hint to stderr; return CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Report an option getopt rejected (argv[optind-1] / optopt), with a hint. */
+int cli_bad_option(const char *cmd, int argc, char **argv);
+
+/* Print @text to stdout: the usage of @cmd. */
+void cli_print_usage(const struct cli_command *cmd);
+
+int cmd_doctor(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+extern const char cmd_doctor_usage[];
+extern const char cmd_exec_usage[];
+extern const char cmd_help_usage[];
+extern const char cmd_policy_usage[];
+extern const char cmd_version_usage[];
+
+#endif

@@ -1,0 +1,17 @@
+# Generate a C file that holds every shipped profile's text.
+# Inputs: OUT (the .c file to write), PROFILES (list of .json paths).
+set(body "/* Generated from the policies directory by embed_profiles.cmake. */\n#include <stddef.h>\n\n")
+set(table "")
+set(count 0)
+foreach(path IN LISTS PROFILES)
+	get_filename_component(name ${path} NAME_WE)
+	file(READ ${path} hex HEX)
+	string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+	string(MAKE_C_IDENTIFIER "${name}" ident)
+	string(APPEND body "static const char profile_${ident}[] = {${hex} 0x00};\n")
+	string(APPEND table "\t{\"${name}\", profile_${ident}},\n")
+	math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "\nconst struct { const char *name; const char *text; } policy_profiles[] = {\n${table}};\n")
+string(APPEND body "const size_t policy_profiles_count = ${count};\n")
+file(WRITE ${OUT} "${body}")

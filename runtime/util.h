@@ -1,0 +1,31 @@
+/*
+ * util.h - small helpers shared by the runtime: strings, files, suggestions.
+ * Library code: never prints, never exits.
+ */
+#ifndef CORRAL_UTIL_H
+#define CORRAL_UTIL_H
+
+#include <corral/error.h>
+
+#include <stddef.h>
+
+/* Levenshtein distance between @a and @b, capped at @cap (returns cap+1 when
+ * farther), for "did you mean" suggestions. */
+size_t util_edit_distance(const char *a, const char *b, size_t cap);
+
+/*
+ * Of the NULL-terminated @candidates, the one closest to @word if it is close
+ * enough to be a plausible typo (distance <= max(1, strlen/3)), else NULL.
+ * Returns a pointer into @candidates.
+ */
+const char *util_suggest(const char *word, const char *const *candidates);
+
+/*
+ * Read all of @path into a new NUL-terminated buffer (*@out, length in *@len).
+ * Files larger than @cap bytes are refused with CORRAL_E_TOOLARGE. The caller
+ * frees *@out.
+ */
+int util_read_file(const char *path, size_t cap, char **out, size_t *len,
+		   struct corral_error *err);
+
+#endif
