@@ -9,12 +9,12 @@
 
 #include <stdbool.h>
 
-#define CLI_EXIT_OK 0
+#define CLI_EXIT_OK      0
 #define CLI_EXIT_FAILURE 1 /* the command ran and reported a failure */
-#define CLI_EXIT_USAGE 2   /* bad command line */
+#define CLI_EXIT_USAGE   2 /* bad command line */
 /* corral exec: the command's own status, 128+N for signal N, or one of: */
-#define CLI_EXIT_DENIED 121  /* denied by policy */
-#define CLI_EXIT_LIMIT 122   /* a limit was hit: timeout, memory, output, processes */
+#define CLI_EXIT_DENIED  121 /* denied by policy */
+#define CLI_EXIT_LIMIT   122 /* a limit was hit: timeout, memory, output, processes */
 #define CLI_EXIT_SANDBOX 125 /* the sandbox could not be set up */
 
 struct cli_command {

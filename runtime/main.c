@@ -11,11 +11,11 @@
 #include <string.h>
 
 static const struct cli_command commands[] = {
-	{"exec", cmd_exec, "Run a command in the sandbox a policy describes", cmd_exec_usage},
-	{"policy", cmd_policy, "Check, show and explain policy files", cmd_policy_usage},
-	{"doctor", cmd_doctor, "Check what this machine offers the sandbox", cmd_doctor_usage},
-	{"help", cmd_help, "Show help for a command", cmd_help_usage},
-	{"version", cmd_version, "Print corral's version", cmd_version_usage},
+    {"exec", cmd_exec, "Run a command in the sandbox a policy describes", cmd_exec_usage},
+    {"policy", cmd_policy, "Check, show and explain policy files", cmd_policy_usage},
+    {"doctor", cmd_doctor, "Check what this machine offers the sandbox", cmd_doctor_usage},
+    {"help", cmd_help, "Show help for a command", cmd_help_usage},
+    {"version", cmd_version, "Print corral's version", cmd_version_usage},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -56,15 +56,15 @@ void cli_print_usage(const struct cli_command *cmd)
 static void print_main_help(FILE *out)
 {
 	fprintf(out, "usage: corral [--version] [--help] <command> [<args>]\n\n"
-		     "corral runs an AI agent's tool calls in a Linux sandbox under a declarative\n"
-		     "policy.\n\nCommands:\n");
+	             "corral runs an AI agent's tool calls in a Linux sandbox under a declarative\n"
+	             "policy.\n\nCommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "   %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nSee 'corral help <command>' for more on one command.\n");
 }
 
 const char cmd_help_usage[] = "usage: corral help [COMMAND]\n\n"
-			      "Show the usage of COMMAND, or the list of commands.\n";
+                              "Show the usage of COMMAND, or the list of commands.\n";
 
 int cmd_help(int argc, char **argv)
 {
@@ -77,7 +77,7 @@ int cmd_help(int argc, char **argv)
 	cmd = cli_find(argv[1]);
 	if (!cmd) {
 		fprintf(stderr, "corral help: no command named '%s'. See 'corral --help'.\n",
-			argv[1]);
+		        argv[1]);
 		return CLI_EXIT_USAGE;
 	}
 	cli_print_usage(cmd);
@@ -105,12 +105,12 @@ static int unknown_command(const char *name)
 	guess = util_suggest(name, names);
 	if (guess)
 		fprintf(stderr,
-			"corral: '%s' is not a corral command; did you mean '%s'? See 'corral "
-			"--help'.\n",
-			name, guess);
+		        "corral: '%s' is not a corral command; did you mean '%s'? See 'corral "
+		        "--help'.\n",
+		        name, guess);
 	else
 		fprintf(stderr, "corral: '%s' is not a corral command. See 'corral --help'.\n",
-			name);
+		        name);
 	return CLI_EXIT_USAGE;
 }
 

@@ -25,21 +25,21 @@
 #include <stdint.h>
 
 /* Hard caps on what the loader accepts from a file. */
-#define POLICY_FILE_MAX (1u << 20)    /* 1 MiB of text per file */
-#define POLICY_DEPTH_MAX 32           /* JSON nesting depth */
+#define POLICY_FILE_MAX    (1u << 20) /* 1 MiB of text per file */
+#define POLICY_DEPTH_MAX   32         /* JSON nesting depth */
 #define POLICY_EXTENDS_MAX 16         /* length of an extends chain */
-#define POLICY_LIST_MAX 4096          /* entries in any one list */
+#define POLICY_LIST_MAX    4096       /* entries in any one list */
 
 /* Safe defaults, used where no policy in the chain sets a value. */
-#define POLICY_DEFAULT_TIMEOUT_MS (120u * 1000u)           /* "120s" */
-#define POLICY_DEFAULT_MEMORY (2ull << 30)                 /* "2GiB" */
-#define POLICY_DEFAULT_PROCESSES 256u                      /* tasks */
-#define POLICY_DEFAULT_OUTPUT (1ull << 20)                 /* "1MiB" per stream */
-#define POLICY_DEFAULT_FILE_SIZE (1ull << 30)              /* "1GiB" */
-#define POLICY_DEFAULT_OPEN_FILES 1024u                    /* descriptors */
-#define POLICY_DEFAULT_TMP_SIZE (256ull << 20)             /* "256MiB" */
-#define POLICY_DEFAULT_CKPT_MAX_FILE (10ull << 20)         /* "10MiB" */
-#define POLICY_DEFAULT_CKPT_KEEP 100u                      /* checkpoints */
+#define POLICY_DEFAULT_TIMEOUT_MS      (120u * 1000u)      /* "120s" */
+#define POLICY_DEFAULT_MEMORY          (2ull << 30)        /* "2GiB" */
+#define POLICY_DEFAULT_PROCESSES       256u                /* tasks */
+#define POLICY_DEFAULT_OUTPUT          (1ull << 20)        /* "1MiB" per stream */
+#define POLICY_DEFAULT_FILE_SIZE       (1ull << 30)        /* "1GiB" */
+#define POLICY_DEFAULT_OPEN_FILES      1024u               /* descriptors */
+#define POLICY_DEFAULT_TMP_SIZE        (256ull << 20)      /* "256MiB" */
+#define POLICY_DEFAULT_CKPT_MAX_FILE   (10ull << 20)       /* "10MiB" */
+#define POLICY_DEFAULT_CKPT_KEEP       100u                /* checkpoints */
 #define POLICY_DEFAULT_CKPT_MAX_AGE_MS (14ull * 86400000u) /* "14d" */
 
 enum policy_net_mode {
@@ -163,7 +163,15 @@ int policy_load(const char *name_or_path, struct policy **out, struct corral_err
 /* Like policy_load() for text already in memory; @filename is used in errors
  * and to resolve a relative "extends". */
 int policy_load_buffer(const char *filename, const char *text, size_t len, struct policy **out,
-		       struct corral_error *err);
+                       struct corral_error *err);
+
+/* Flags for policy_load_buffer_flags(). */
+#define POLICY_LOAD_PROFILES_ONLY 0x1u /* "extends" may name shipped profiles, never a file */
+
+/* policy_load_buffer() with @flags, for text from a party that must not make
+ * the loader open files (a fuzzer, a remote client). */
+int policy_load_buffer_flags(const char *filename, const char *text, size_t len, unsigned flags,
+                             struct policy **out, struct corral_error *err);
 
 /* Release @p and everything it owns. Accepts NULL. */
 void policy_free(struct policy *p);
@@ -178,9 +186,20 @@ const char *policy_profile_name(size_t i);
 const char *policy_profile_text(const char *name); /* NULL when unknown */
 
 /* Parse "1GiB", "512MiB", "10MB", "4096" into bytes; "120s", "500ms", "2m",
- * "1h30m", "14d" into milliseconds. Return 0, or -1 with a reason in @why. */
+ * "1h30m", "14d" into milliseconds. Return 0, or -1 with a reason in @why
+ * (static or per-thread text, valid until the next call in the thread).
+ * Sizes take a decimal fraction with a unit ("1.5GiB", truncated to whole
+ * bytes) and one optional space before the unit; durations take whole
+ * numbers only, units from largest to smallest, each at most once. */
 int policy_parse_size(const char *s, uint64_t *bytes, const char **why);
 int policy_parse_duration(const char *s, uint64_t *ms, const char **why);
+
+/* Render @bytes as an exact size ("2GiB", "10MB", "1234B") and @ms as a
+ * duration ("1h30m", "500ms") that the parsers above read back. Write into
+ * @buf (POLICY_FORMAT_MAX bytes) and return it. */
+#define POLICY_FORMAT_MAX 48
+char *policy_format_size(uint64_t bytes, char *buf);
+char *policy_format_duration(uint64_t ms, char *buf);
 
 const char *policy_net_mode_name(enum policy_net_mode m);
 const char *policy_decision_name(enum policy_decision d);

@@ -58,8 +58,7 @@ const char *util_suggest(const char *word, const char *const *candidates)
 	return best_d <= cap ? best : NULL;
 }
 
-int util_read_file(const char *path, size_t cap, char **out, size_t *len,
-		   struct corral_error *err)
+int util_read_file(const char *path, size_t cap, char **out, size_t *len, struct corral_error *err)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -69,7 +68,7 @@ int util_read_file(const char *path, size_t cap, char **out, size_t *len,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return corral_error_set(err, errno == ENOENT ? CORRAL_E_NOTFOUND : CORRAL_E_IO,
-					errno, "%s: cannot open: %s", path, strerror(errno));
+		                        errno, "%s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		rc = corral_error_set(err, CORRAL_E_IO, errno, "%s: %s", path, strerror(errno));
 		goto out;
@@ -82,7 +81,8 @@ int util_read_file(const char *path, size_t cap, char **out, size_t *len,
 	size = S_ISREG(st.st_mode) && (size_t)st.st_size < cap ? (size_t)st.st_size + 1 : 4096;
 	buf = malloc(size + 1);
 	if (!buf) {
-		rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory reading %s", path);
+		rc =
+		    corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory reading %s", path);
 		goto out;
 	}
 	for (;;) {
@@ -92,14 +92,14 @@ int util_read_file(const char *path, size_t cap, char **out, size_t *len,
 			char *nbuf;
 			if (nsize <= size) {
 				rc = corral_error_set(err, CORRAL_E_TOOLARGE, EFBIG,
-						      "%s: file is larger than %zu bytes", path,
-						      cap);
+				                      "%s: file is larger than %zu bytes", path,
+				                      cap);
 				goto out;
 			}
 			nbuf = realloc(buf, nsize + 1);
 			if (!nbuf) {
 				rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM,
-						      "out of memory reading %s", path);
+				                      "out of memory reading %s", path);
 				goto out;
 			}
 			buf = nbuf;
@@ -110,7 +110,7 @@ int util_read_file(const char *path, size_t cap, char **out, size_t *len,
 			continue;
 		if (n < 0) {
 			rc = corral_error_set(err, CORRAL_E_IO, errno, "%s: read failed: %s", path,
-					      strerror(errno));
+			                      strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -118,7 +118,7 @@ int util_read_file(const char *path, size_t cap, char **out, size_t *len,
 		used += (size_t)n;
 		if (used > cap) {
 			rc = corral_error_set(err, CORRAL_E_TOOLARGE, EFBIG,
-					      "%s: file is larger than %zu bytes", path, cap);
+			                      "%s: file is larger than %zu bytes", path, cap);
 			goto out;
 		}
 	}

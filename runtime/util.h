@@ -25,7 +25,6 @@ const char *util_suggest(const char *word, const char *const *candidates);
  * Files larger than @cap bytes are refused with CORRAL_E_TOOLARGE. The caller
  * frees *@out.
  */
-int util_read_file(const char *path, size_t cap, char **out, size_t *len,
-		   struct corral_error *err);
+int util_read_file(const char *path, size_t cap, char **out, size_t *len, struct corral_error *err);
 
 #endif

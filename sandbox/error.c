@@ -8,19 +8,19 @@
 #include <string.h>
 
 static const char *const code_text[CORRAL_E__COUNT] = {
-	[CORRAL_OK] = "success",
-	[CORRAL_E_NOMEM] = "out of memory",
-	[CORRAL_E_IO] = "input/output error",
-	[CORRAL_E_JSON] = "malformed JSON",
-	[CORRAL_E_POLICY] = "invalid policy",
-	[CORRAL_E_USAGE] = "bad usage",
-	[CORRAL_E_SANDBOX] = "sandbox could not be set up",
-	[CORRAL_E_UNSUPPORTED] = "not supported by this kernel",
-	[CORRAL_E_DENIED] = "denied by policy",
-	[CORRAL_E_LIMIT] = "limit hit",
-	[CORRAL_E_NOTFOUND] = "not found",
-	[CORRAL_E_TOOLARGE] = "input too large",
-	[CORRAL_E_INTERNAL] = "internal error",
+    [CORRAL_OK] = "success",
+    [CORRAL_E_NOMEM] = "out of memory",
+    [CORRAL_E_IO] = "input/output error",
+    [CORRAL_E_JSON] = "malformed JSON",
+    [CORRAL_E_POLICY] = "invalid policy",
+    [CORRAL_E_USAGE] = "bad usage",
+    [CORRAL_E_SANDBOX] = "sandbox could not be set up",
+    [CORRAL_E_UNSUPPORTED] = "not supported by this kernel",
+    [CORRAL_E_DENIED] = "denied by policy",
+    [CORRAL_E_LIMIT] = "limit hit",
+    [CORRAL_E_NOTFOUND] = "not found",
+    [CORRAL_E_TOOLARGE] = "input too large",
+    [CORRAL_E_INTERNAL] = "internal error",
 };
 
 const char *corral_strerror(int code)
@@ -33,7 +33,7 @@ const char *corral_strerror(int code)
 }
 
 int corral_error_vset(struct corral_error *err, int code, int sys_errno, const char *fmt,
-		      va_list ap)
+                      va_list ap)
 {
 	if (err) {
 		err->code = code;

@@ -52,15 +52,15 @@ struct corral_error {
  * Never allocates, so it is safe in a forked child.
  */
 int corral_error_set(struct corral_error *err, int code, int sys_errno, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Like corral_error_set() with a va_list. */
 int corral_error_vset(struct corral_error *err, int code, int sys_errno, const char *fmt,
-		      va_list ap) __attribute__((format(printf, 4, 0)));
+                      va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* Prefix @err's message with a printf-style context ("loading x: "). */
 void corral_error_prefix(struct corral_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Reset @err to "no error". Accepts NULL. */
 void corral_error_clear(struct corral_error *err);
