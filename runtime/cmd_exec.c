@@ -7,6 +7,7 @@
 #include "compile.h"
 #include "policy.h"
 #include "state.h"
+#include "util.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -63,8 +64,16 @@ static char *result_json(const struct sbx_result *res)
 		    o, "signal", sigabbrev_np(res->signal) ? sigabbrev_np(res->signal) : "?");
 	else
 		cJSON_AddNullToObject(o, "signal");
-	cJSON_AddStringToObject(o, "stdout", res->out.data ? res->out.data : "");
-	cJSON_AddStringToObject(o, "stderr", res->err.data ? res->err.data : "");
+	for (int i = 0; i < 2; i++) {
+		const struct sbx_output *out = i == 0 ? &res->out : &res->err;
+		char *clean = util_utf8_sanitize(out->data ? out->data : "", out->len);
+		if (!clean || !cJSON_AddStringToObject(o, i == 0 ? "stdout" : "stderr", clean)) {
+			free(clean);
+			cJSON_Delete(o);
+			return NULL;
+		}
+		free(clean);
+	}
 	arr = cJSON_AddObjectToObject(o, "truncated");
 	cJSON_AddBoolToObject(arr, "stdout", res->out.truncated);
 	cJSON_AddBoolToObject(arr, "stderr", res->err.truncated);

@@ -27,4 +27,11 @@ const char *util_suggest(const char *word, const char *const *candidates);
  */
 int util_read_file(const char *path, size_t cap, char **out, size_t *len, struct corral_error *err);
 
+/*
+ * A copy of @in (@len bytes, which may hold NULs and invalid UTF-8) that is
+ * valid UTF-8 with no NUL: every invalid byte and every NUL becomes U+FFFD.
+ * For putting a command's output into JSON. NULL when out of memory.
+ */
+char *util_utf8_sanitize(const char *in, size_t len);
+
 #endif

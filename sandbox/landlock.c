@@ -70,7 +70,7 @@
 	(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE |                            \
 	 LANDLOCK_ACCESS_FS_IOCTL_DEV)
 
-#define LL_ACCESS_ALL (SBX_LL_READ | SBX_LL_WRITE | SBX_LL_DEV)
+#define LL_ACCESS_ALL (SBX_LL_READ | SBX_LL_WRITE | SBX_LL_DEV | SBX_LL_LIST)
 
 /*
  * struct landlock_ruleset_attr as of ABI 6. The kernel takes a size and
@@ -183,6 +183,8 @@ int sbx_landlock_allow_fd(const struct sbx_landlock *ll, int fd, unsigned access
 		rights |= ll_fs_handled(ll->abi);
 	if (access & SBX_LL_DEV)
 		rights |= LL_FS_DEV;
+	if (access & SBX_LL_LIST)
+		rights |= LANDLOCK_ACCESS_FS_READ_DIR;
 	rights &= ll_fs_handled(ll->abi);
 
 	/* The kernel refuses directory rights on anything but a directory. */

@@ -47,6 +47,9 @@ enum sbx_landlock_access {
 	 * creation, no listing. For /dev/null and its kind.
 	 */
 	SBX_LL_DEV = 4,
+	/* List directories beneath, nothing else: for the sandbox's root, so
+	 * that `ls /` works without granting reads of what lies below. */
+	SBX_LL_LIST = 8,
 };
 
 struct sbx_landlock {

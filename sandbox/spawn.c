@@ -42,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -83,8 +85,9 @@ struct child_ctx {
 	int *src_fds; /* per mount, -1 when unused */
 	int dev_fds[NDEV];
 	const char *staging;
-	int stdio[3]; /* fds to dup onto 0, 1, 2 */
-	const struct sock_fprog *filter;
+	int stdio[3];                          /* fds to dup onto 0, 1, 2 */
+	const struct sock_fprog *filter;       /* denials reported to the listener */
+	const struct sock_fprog *filter_plain; /* denials fail at once, unreported */
 	int notify_sock; /* child end of the socketpair that carries the listener */
 	struct sbx_landlock landlock;
 	struct sbx_cgroup cgroup;
@@ -513,6 +516,35 @@ fail:
 	return -1;
 }
 
+/*
+ * The kernel's global knobs under /proc stay read-only at the mount layer
+ * too (Landlock already refuses writes there): a sandbox run by root is
+ * GLOBAL_ROOT_UID to permission checks that look at the uid rather than at
+ * capabilities, and /proc/sys and /proc/sysrq-trigger are such places.
+ */
+static int harden_proc(struct child_ctx *c, int rootfd)
+{
+	static const struct sbx_mount trigger = {SBX_MOUNT_MASK, 0, NULL, "/proc/sysrq-trigger"};
+	int fd, mfd;
+
+	fd = open_beneath(rootfd, "proc/sys", O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return child_fail(c, CORRAL_E_SANDBOX, errno, "cannot open /proc/sys");
+	mfd = open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (mfd < 0 || mount_setattr_fd(mfd, MOUNT_ATTR_RDONLY, false) < 0 ||
+	    attach_fd(mfd, fd) < 0) {
+		int e = errno;
+		if (mfd >= 0)
+			close(mfd);
+		close(fd);
+		return child_fail(c, CORRAL_E_SANDBOX, e, "cannot make /proc/sys read-only: %s",
+		                  strerror(e));
+	}
+	close(mfd);
+	close(fd);
+	return apply_mask(c, rootfd, &trigger);
+}
+
 static int build_root(struct child_ctx *c, int *rootfd_out)
 {
 	const struct sbx_config *cfg = c->cfg;
@@ -621,6 +653,8 @@ static int build_root(struct child_ctx *c, int *rootfd_out)
 		return -1;
 	}
 	close(mfd);
+	if (harden_proc(c, rootfd) < 0)
+		return -1;
 
 	return 0;
 }
@@ -655,11 +689,17 @@ static int landlock_rules(struct child_ctx *c)
 		const char *path;
 		unsigned access;
 	} fixed[] = {
-	    {"/tmp", SBX_LL_WRITE},       {"/dev/shm", SBX_LL_WRITE},
-	    {"/dev/null", SBX_LL_DEV},    {"/dev/zero", SBX_LL_DEV},
-	    {"/dev/full", SBX_LL_DEV},    {"/dev/random", SBX_LL_DEV},
-	    {"/dev/urandom", SBX_LL_DEV}, {"/dev/tty", SBX_LL_DEV},
-	    {"/dev", SBX_LL_READ},        {"/proc", SBX_LL_READ | SBX_LL_DEV},
+	    {"/", SBX_LL_LIST},
+	    {"/tmp", SBX_LL_WRITE},
+	    {"/dev/shm", SBX_LL_WRITE},
+	    {"/dev/null", SBX_LL_DEV},
+	    {"/dev/zero", SBX_LL_DEV},
+	    {"/dev/full", SBX_LL_DEV},
+	    {"/dev/random", SBX_LL_DEV},
+	    {"/dev/urandom", SBX_LL_DEV},
+	    {"/dev/tty", SBX_LL_DEV},
+	    {"/dev", SBX_LL_READ},
+	    {"/proc", SBX_LL_READ | SBX_LL_DEV},
 	};
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
@@ -808,6 +848,29 @@ static int send_fd(int sock, int fd)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
+/* The new network namespace has only "lo", and it is down: bring it up, so
+ * that servers the command starts on 127.0.0.1 (test suites do) work. */
+static int loopback_up(struct child_ctx *c)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return child_fail(c, CORRAL_E_SANDBOX, errno, "cannot configure loopback: %s",
+		                  strerror(errno));
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 ||
+	    (ifr.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)) {
+		int e = errno;
+		close(fd);
+		return child_fail(c, CORRAL_E_SANDBOX, e, "cannot bring loopback up: %s",
+		                  strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
 static int child_main(void *arg)
 {
 	struct child_ctx *c = arg;
@@ -844,6 +907,8 @@ static int child_main(void *arg)
 		goto fail;
 	}
 	if (capture_sources(c) < 0 || build_root(c, &rootfd) < 0 || enter_root(c) < 0)
+		goto fail;
+	if (!cfg->share_net && loopback_up(c) < 0)
 		goto fail;
 	if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) < 0) {
 		child_fail(c, CORRAL_E_SANDBOX, errno, "cannot set the hostname");
@@ -882,6 +947,13 @@ static int child_main(void *arg)
 	}
 	/* Seccomp goes last: nothing above needs a call it denies. */
 	listener = sbx_seccomp_install(c->filter, c->notify_sock >= 0);
+	if (listener == -EBUSY) {
+		/* An outer filter (a container runtime's) already has the one
+		 * listener a filter chain may have: enforce the same rules
+		 * without reporting them. */
+		listener = sbx_seccomp_install(c->filter_plain, false);
+		c->notify_sock = -1;
+	}
 	if (listener < 0) {
 		child_fail(c, CORRAL_E_SANDBOX, -listener, "cannot install the seccomp filter: %s",
 		           strerror(-listener));
@@ -1167,7 +1239,8 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 	if (rc < 0)
 		goto out;
 	c->filter = get_filter(cfg->allow_unix_sockets, true, err);
-	if (!c->filter) {
+	c->filter_plain = c->filter ? get_filter(cfg->allow_unix_sockets, false, err) : NULL;
+	if (!c->filter || !c->filter_plain) {
 		rc = -CORRAL_E_SANDBOX;
 		goto out;
 	}
