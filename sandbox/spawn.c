@@ -86,6 +86,7 @@ struct child_ctx {
 	int dev_fds[NDEV];
 	const char *staging;
 	int stdio[3];                          /* fds to dup onto 0, 1, 2 */
+	bool tty;                              /* one of them is a terminal */
 	const struct sock_fprog *filter;       /* denials reported to the listener */
 	const struct sock_fprog *filter_plain; /* denials fail at once, unreported */
 	int notify_sock; /* child end of the socketpair that carries the listener */
@@ -499,6 +500,29 @@ static int build_dev(struct child_ctx *c, int rootfd)
 			goto fail;
 		}
 	}
+	/* With a terminal, a devpts instance of the sandbox's own: it can open
+	 * new pseudo-terminals, and none of the host's is visible. */
+	if (c->tty) {
+		int fs = fsopen("devpts", FSOPEN_CLOEXEC), pts = -1;
+		if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "ptmxmode", "0666", 0) < 0 ||
+		    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0620", 0) < 0 ||
+		    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+		    (pts = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC)) <
+		        0 ||
+		    attach_at(c, rootfd, pts, "/dev/pts", false) < 0) {
+			int e = errno;
+			if (fs >= 0)
+				close(fs);
+			if (pts >= 0)
+				close(pts);
+			if (!c->err.code)
+				child_fail(c, CORRAL_E_SANDBOX, e, "cannot mount /dev/pts: %s",
+				           strerror(e));
+			goto fail;
+		}
+		close(fs);
+		close(pts);
+	}
 	snprintf(shm_size, sizeof(shm_size), "%llu", (unsigned long long)c->cfg->limits.tmp_size);
 	shm = new_tmpfs(shm_size, "1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (shm < 0 || attach_at(c, rootfd, shm, "/dev/shm", false) < 0) {
@@ -707,6 +731,12 @@ static int landlock_rules(struct child_ctx *c)
 		if (rc < 0)
 			return child_fail(c, CORRAL_E_SANDBOX, -rc, "landlock: cannot add %s: %s",
 			                  fixed[i].path, strerror(-rc));
+	}
+	if (c->tty) {
+		int rc = sbx_landlock_allow(&c->landlock, "/dev/pts", SBX_LL_READ | SBX_LL_DEV);
+		if (rc < 0)
+			return child_fail(c, CORRAL_E_SANDBOX, -rc,
+			                  "landlock: cannot add /dev/pts");
 	}
 	for (size_t i = 0; i < cfg->nmounts; i++) {
 		const struct sbx_mount *m = &cfg->mounts[i];
@@ -1291,6 +1321,9 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 			c->stdio[i] = in_null;
 		}
 	}
+
+	for (int i = 0; i < 3; i++)
+		c->tty = c->tty || isatty(c->stdio[i]);
 
 	stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
 	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
