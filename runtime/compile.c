@@ -191,9 +191,8 @@ static int add_protect(struct sandbox_plan *plan, const char *abs, struct corral
 	if (!cover || cover->type != SBX_MOUNT_RW || strcmp(cover->dst, abs) == 0)
 		return 0; /* not writable anyway, or the whole writable root itself */
 	for (size_t i = 0; i < plan->nmounts; i++)
-		if (plan->mounts[i].type == SBX_MOUNT_PROTECT &&
-		    strcmp(plan->mounts[i].dst, abs) == 0)
-			return 0;
+		if (plan->mounts[i].type == SBX_MOUNT_PROTECT && path_under(abs, plan->mounts[i].dst))
+			return 0; /* already inside a protected path */
 	rc = sbx_protect_prepare(cover->dst, abs, &created, err);
 	if (rc < 0)
 		return rc;
@@ -206,6 +205,9 @@ static int add_protect(struct sandbox_plan *plan, const char *abs, struct corral
 		}
 		plan->created = n;
 		plan->created[plan->ncreated++] = created;
+		/* What was missing is now an empty directory: protecting it
+		 * protects everything that could be created beneath it. */
+		abs = created;
 	}
 	return add_mount(plan, SBX_MOUNT_PROTECT, 0, NULL, abs, err);
 }

@@ -93,6 +93,11 @@ struct child_ctx {
 	struct sbx_landlock landlock;
 	struct sbx_cgroup cgroup;
 	dev_t own_devs[2]; /* the root tmpfs and the private /tmp: mount points may be made there */
+	int sync_fd;       /* write end of the start-up pipe: EOF = the command was started */
+	char *cmd_stack;   /* stack for the command's vfork-style clone */
+	pid_t cmd_pid;     /* the command, pid 2, as seen from inside */
+	volatile int cmd_done; /* set by init when the command exited */
+	int cmd_status;        /* its exit code, or -signal */
 };
 
 static int child_fail(struct child_ctx *c, int code, int sys_errno, const char *fmt, ...)
@@ -901,6 +906,8 @@ static int loopback_up(struct child_ctx *c)
 	return 0;
 }
 
+static void run_init(struct child_ctx *c);
+
 static int child_main(void *arg)
 {
 	struct child_ctx *c = arg;
@@ -999,18 +1006,73 @@ static int child_main(void *arg)
 		}
 		close(listener);
 	}
-	/* Only 0, 1 and 2 cross into the command. */
-	if (close_range(3, ~0u, 0) < 0) {
+	/* Only 0, 1 and 2 cross into the command; fd 3 is the start-up pipe,
+	 * which the command's exec closes. */
+	if (dup2(c->sync_fd, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0 ||
+	    close_range(4, ~0u, 0) < 0) {
 		child_fail(c, CORRAL_E_SANDBOX, errno, "cannot close inherited fds");
 		goto fail;
 	}
-	exec_command(c);
-	child_fail(c, c->exec_errno == ENOENT ? CORRAL_E_NOTFOUND : CORRAL_E_SANDBOX, c->exec_errno,
-	           "%s: %s", cfg->argv[0],
-	           c->exec_errno == ENOENT ? "command not found in the sandbox"
-	                                   : strerror(c->exec_errno));
+	c->sync_fd = 3;
+	run_init(c);
 fail:
 	_exit(127);
+}
+
+/* The command: pid 2, started vfork-style by init. */
+static int command_main(void *arg)
+{
+	struct child_ctx *c = arg;
+
+	exec_command(c);
+	child_fail(c, c->exec_errno == ENOENT ? CORRAL_E_NOTFOUND : CORRAL_E_SANDBOX, c->exec_errno,
+	           "%s: %s", c->cfg->argv[0],
+	           c->exec_errno == ENOENT ? "command not found in the sandbox"
+	                                   : strerror(c->exec_errno));
+	_exit(127);
+}
+
+/*
+ * pid 1 of the sandbox. It starts the command as pid 2 and reaps whatever
+ * is orphaned, and when the command exits it records the status and exits
+ * too, which makes the kernel kill everything left in the pid namespace.
+ * Being pid 1 is why it is not the command itself: signals a process sends
+ * itself (kill -9 $$, abort()) are ignored by a namespace's init.
+ *
+ * It runs the code below and nothing else, under the same seccomp filter,
+ * Landlock domain and capability set as the command. It shares corral's
+ * memory, which sbx_run() has made non-dumpable, so the command cannot read
+ * it through /proc/1/mem or /proc/1/environ.
+ */
+static void run_init(struct child_ctx *c)
+{
+	pid_t pid;
+	int status;
+
+	pid = clone(command_main, c->cmd_stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD,
+	            c);
+	if (pid < 0) {
+		child_fail(c, CORRAL_E_SANDBOX, errno, "cannot start the command: %s",
+		           strerror(errno));
+		_exit(127);
+	}
+	/* The command has exec'd (or failed, with c->err set): tell corral. */
+	close(c->sync_fd);
+	if (c->err.code)
+		_exit(127);
+	c->cmd_pid = pid;
+	for (;;) {
+		pid_t w = waitpid(-1, &status, __WALL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			_exit(127); /* no child left: cannot happen before the command's exit */
+		if (w != pid)
+			continue; /* an orphan, reaped */
+		c->cmd_status = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+		c->cmd_done = 1;
+		_exit(0);
+	}
 }
 
 /* ---- parent side ---- */
@@ -1111,7 +1173,7 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* Processes alive in the pid namespace of @pid (its pid 1). */
+/* Processes the command left alive in the pid namespace of @pid (its init). */
 static unsigned count_tree(pid_t pid)
 {
 	char path[300], link[64], mine[64];
@@ -1140,7 +1202,8 @@ static unsigned count_tree(pid_t pid)
 			n++;
 	}
 	closedir(d);
-	return n;
+	/* Init is corral's, not the command's. */
+	return n > 0 ? n - 1 : 0;
 }
 
 static void capture_init(struct sbx_output *o, uint64_t cap, struct corral_error *err, int *rc)
@@ -1210,7 +1273,7 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 	static const char *const staging_dirs[] = STAGING_DIRS;
 	struct child_ctx *c = NULL;
 	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_null = -1;
-	int notify_pair[2] = {-1, -1}, listener = -1, pidfd = -1;
+	int notify_pair[2] = {-1, -1}, sync_pipe[2] = {-1, -1}, listener = -1, pidfd = -1;
 	char *stack = MAP_FAILED;
 	uint64_t start, deadline = 0;
 	int flags, rc = 0, status = 0;
@@ -1325,15 +1388,27 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 	for (int i = 0; i < 3; i++)
 		c->tty = c->tty || isatty(c->stdio[i]);
 
-	stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+	/* Two stacks: init's, and the command's until it execs. */
+	stack = mmap(NULL, 2 * CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
 	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED) {
 		rc = corral_error_set(err, CORRAL_E_NOMEM, errno, "cannot allocate a stack");
 		goto out;
 	}
+	c->cmd_stack = stack + CHILD_STACK_SIZE;
+	if (pipe2(sync_pipe, O_CLOEXEC) < 0) {
+		rc = corral_error_set(err, CORRAL_E_SANDBOX, errno, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	c->sync_fd = sync_pipe[1];
+	/* Init shares this process's memory: nothing in the sandbox may read it
+	 * through /proc/1/mem or /proc/1/environ (API keys live here). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
-	flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
-	        CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
+	/* No CLONE_VFORK: init keeps running after the command starts. This
+	 * thread waits for the start-up pipe's EOF instead. */
+	flags = CLONE_VM | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+	        CLONE_NEWUTS | SIGCHLD;
 	if (!cfg->share_net)
 		flags |= CLONE_NEWNET;
 	start = now_ms();
@@ -1348,7 +1423,15 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 		                              : "");
 		goto out;
 	}
-	/* The child has exec'd or died; its copies of the fds are its own. */
+	close_fd(&sync_pipe[1]);
+	/* EOF once the command has exec'd, or init has given up. */
+	for (;;) {
+		char byte;
+		ssize_t n = read(sync_pipe[0], &byte, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
 	close_fd(&out_pipe[1]);
 	close_fd(&err_pipe[1]);
 	close_fd(&notify_pair[1]);
@@ -1446,7 +1529,13 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 			if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) == 0) {
 				exited = true;
 				have_status = true;
-				status = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+				/* The command's status as init recorded it; init's own
+				 * when it was killed (timeout, cancel) first. */
+				if (c->cmd_done)
+					status = c->cmd_status;
+				else
+					status =
+					    si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
 				res->duration_ms = now_ms() - start;
 			}
 		}
@@ -1483,11 +1572,13 @@ out:
 	close_fd(&err_pipe[1]);
 	close_fd(&notify_pair[0]);
 	close_fd(&notify_pair[1]);
+	close_fd(&sync_pipe[0]);
+	close_fd(&sync_pipe[1]);
 	close_fd(&in_null);
 	close_fd(&listener);
 	close_fd(&pidfd);
 	if (stack != MAP_FAILED)
-		munmap(stack, CHILD_STACK_SIZE);
+		munmap(stack, 2 * CHILD_STACK_SIZE);
 	if (c) {
 		sbx_landlock_release(&c->landlock);
 		sbx_cgroup_release(&c->cgroup);

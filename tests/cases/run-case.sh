@@ -12,7 +12,8 @@
 #   skip-unless: CMD     run CMD first; if it fails the case is reported as
 #                        skipped (exit 77) with CMD in the message
 # The command runs with SRCDIR as its working directory, so paths in args
-# are relative to the source tree. $CORRAL in args expands to the binary.
+# are relative to the source tree. In args, $CORRAL expands to the binary
+# and $TMPWS to a fresh, empty directory (a scratch workspace) removed after.
 set -u
 corral=$1 src=$2 case=$3
 [ -x "$corral" ] || { echo "FAIL: corral binary $corral missing"; exit 1; }
@@ -45,8 +46,9 @@ for cond in "${skip_unless[@]+"${skip_unless[@]}"}"; do
 done
 
 tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-export CORRAL="$corral"
+TMPWS=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp" "$TMPWS"' EXIT
+export CORRAL="$corral" TMPWS
 eval "set -- $args"
 printf '%s' "$stdin_text" | "$corral" "$@" >"$tmp/out" 2>"$tmp/err"
 status=$?

@@ -179,7 +179,7 @@ START_TEST(test_abi_and_lifecycle)
 	ck_assert_int_eq(ll.abi, abi);
 	ck_assert_int_eq(fcntl(ll.ruleset_fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	ck_assert_int_eq(sbx_landlock_allow(&ll, "/", 0), -EINVAL);
-	ck_assert_int_eq(sbx_landlock_allow(&ll, "/", 8), -EINVAL);
+	ck_assert_int_eq(sbx_landlock_allow(&ll, "/", 16), -EINVAL);
 	sbx_landlock_release(&ll);
 	ck_assert_int_eq(ll.ruleset_fd, -1);
 	sbx_landlock_release(&ll);
@@ -600,6 +600,29 @@ static void child_enforce_errno(const struct sbx_landlock *ll)
 	EXPECT(errno == 777);
 }
 
+static void child_list_rule(const struct sbx_landlock *ll)
+{
+	char buf[64];
+
+	enforce_or_die(ll);
+	/* Directories can be listed at any depth, files cannot be read. */
+	EXPECT(list_dir(at("")) == 0);
+	EXPECT(list_dir(at("ro")) == 0);
+	EXPECT_ERRNO(read_all(at("ro/file.txt"), buf, sizeof(buf)), EACCES);
+}
+
+START_TEST(test_list_rule)
+{
+	struct sbx_landlock ll = SBX_LANDLOCK_INIT;
+	struct corral_error err = {0};
+
+	ck_assert_msg(sbx_landlock_create(&ll, false, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(sbx_landlock_allow(&ll, at(""), SBX_LL_LIST), 0);
+	run_child(child_list_rule, &ll);
+	sbx_landlock_release(&ll);
+}
+END_TEST
+
 START_TEST(test_enforce_keeps_errno)
 {
 	struct sbx_landlock ll = SBX_LANDLOCK_INIT;
@@ -629,6 +652,7 @@ static Suite *landlock_suite(void)
 	tcase_add_test(tc, test_scope_abstract_unix);
 	tcase_add_test(tc, test_restrict_tcp);
 	tcase_add_test(tc, test_enforce_keeps_errno);
+	tcase_add_test(tc, test_list_rule);
 	suite_add_tcase(s, tc);
 	return s;
 }
