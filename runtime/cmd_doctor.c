@@ -294,6 +294,14 @@ static void doctor_print_table(const struct sbx_features *f, const struct verdic
 	}
 	printf("\nlimits in force:\n");
 	for (int r = 0; r < SBX_RESOURCE__COUNT; r++) {
+		if (r == SBX_RESOURCE_CPU) {
+			/* Probed for the record, but no policy key asks for it. */
+			printf("  %-10s %-8s not limited: each call is bounded by wall-clock time "
+			       "(limits.timeout); %s would be available\n",
+			       sbx_limit_resource_name(r), "-",
+			       sbx_limit_mechanism_name(f->limit[r]));
+			continue;
+		}
 		limit_describe(f, r, how, sizeof(how));
 		printf("  %-10s %-8s %s\n", sbx_limit_resource_name(r),
 		       sbx_limit_mechanism_name(f->limit[r]), how);
