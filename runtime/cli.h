@@ -2,7 +2,7 @@
  * cli.h - the corral command table. One file per subcommand (cmd_*.c), each
  * exporting one cmd_NAME() entry point; main.c dispatches.
  *
- * Exit statuses shared by every subcommand (see docs/exit-status.md):
+ * Exit statuses shared by every subcommand (documented in README.md):
  */
 #ifndef CORRAL_CLI_H
 #define CORRAL_CLI_H

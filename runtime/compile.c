@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -191,7 +192,8 @@ static int add_protect(struct sandbox_plan *plan, const char *abs, struct corral
 	if (!cover || cover->type != SBX_MOUNT_RW || strcmp(cover->dst, abs) == 0)
 		return 0; /* not writable anyway, or the whole writable root itself */
 	for (size_t i = 0; i < plan->nmounts; i++)
-		if (plan->mounts[i].type == SBX_MOUNT_PROTECT && path_under(abs, plan->mounts[i].dst))
+		if (plan->mounts[i].type == SBX_MOUNT_PROTECT &&
+		    path_under(abs, plan->mounts[i].dst))
 			return 0; /* already inside a protected path */
 	rc = sbx_protect_prepare(cover->dst, abs, &created, err);
 	if (rc < 0)
@@ -210,6 +212,69 @@ static int add_protect(struct sandbox_plan *plan, const char *abs, struct corral
 		abs = created;
 	}
 	return add_mount(plan, SBX_MOUNT_PROTECT, 0, NULL, abs, err);
+}
+
+/*
+ * A repository can move its hooks out of .git: `core.hooksPath = .husky`
+ * makes .husky/pre-commit run on the user's next commit, so that directory
+ * must be protected like .git/hooks. Read it from .git/config (which is
+ * itself protected): a plain scan for hooksPath in the [core] section. The
+ * file is never executed or interpreted beyond that one key.
+ */
+#define GIT_CONFIG_MAX (1u << 20)
+
+static int add_hooks_path(struct sandbox_plan *plan, struct corral_error *err)
+{
+	char path[PATH_MAX], line[PATH_MAX], abs[PATH_MAX];
+	bool in_core = false;
+	struct stat st;
+	FILE *f;
+	int fd, rc = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/.git/config", plan->workspace) >= sizeof(path))
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > GIT_CONFIG_MAX) {
+		close(fd);
+		return 0;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return 0;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		char *p = line + strspn(line, " \t"), *eq, *v, *end;
+		if (*p == '[') {
+			in_core = strncasecmp(p, "[core]", 6) == 0;
+			continue;
+		}
+		if (!in_core || strncasecmp(p, "hookspath", 9) != 0)
+			continue;
+		eq = p + 9 + strspn(p + 9, " \t");
+		if (*eq != '=')
+			continue;
+		v = eq + 1 + strspn(eq + 1, " \t\"");
+		end = v + strcspn(v, "\"\r\n#;");
+		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		*end = '\0';
+		if (!*v)
+			continue;
+		if (v[0] == '/')
+			snprintf(abs, sizeof(abs), "%s", v);
+		else if (v[0] == '~')
+			continue; /* the home directory is not visible */
+		else
+			snprintf(abs, sizeof(abs), "%s/%s", plan->workspace, v);
+		normalise(abs);
+		if (path_under(abs, plan->workspace) && strcmp(abs, plan->workspace) != 0)
+			rc = add_protect(plan, abs, err);
+	}
+	fclose(f);
+	return rc;
 }
 
 struct walk {
@@ -444,6 +509,8 @@ int sandbox_compile(const struct policy *p, const struct compile_opts *opts,
 			goto fail;
 	}
 	if (opts->state_dir && (rc = add_protect(plan, opts->state_dir, err)) < 0)
+		goto fail;
+	if ((rc = add_hooks_path(plan, err)) < 0)
 		goto fail;
 
 	if ((rc = add_hides(plan, &p->filesystem.hide, err)) < 0)

@@ -11,6 +11,8 @@
 #   !stderr: ERE         no line of stderr may match (repeatable)
 #   skip-unless: CMD     run CMD first; if it fails the case is reported as
 #                        skipped (exit 77) with CMD in the message
+#   setup: CMD           run CMD with bash in $TMPWS before the command
+#                        (repeatable; a failing setup fails the case)
 # The command runs with SRCDIR as its working directory, so paths in args
 # are relative to the source tree. In args, $CORRAL expands to the binary
 # and $TMPWS to a fresh, empty directory (a scratch workspace) removed after.
@@ -20,7 +22,7 @@ corral=$1 src=$2 case=$3
 [ -f "$case" ] || { echo "FAIL: case $case missing"; exit 1; }
 
 args="" expect_exit=0 stdin_text="" have_args=0
-declare -a out_pat=() err_pat=() nout_pat=() nerr_pat=() skip_unless=()
+declare -a out_pat=() err_pat=() nout_pat=() nerr_pat=() skip_unless=() setup=()
 while IFS= read -r line || [ -n "$line" ]; do
 	case "$line" in
 	'#'* | '') ;;
@@ -32,6 +34,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	'!stdout:'*) nout_pat+=("${line#!stdout: }") ;;
 	'!stderr:'*) nerr_pat+=("${line#!stderr: }") ;;
 	skip-unless:*) skip_unless+=("${line#skip-unless: }") ;;
+	setup:*) setup+=("${line#setup: }") ;;
 	*) echo "FAIL: $case: unknown directive: $line"; exit 1 ;;
 	esac
 done <"$case"
@@ -49,6 +52,9 @@ tmp=$(mktemp -d) || exit 1
 TMPWS=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp" "$TMPWS"' EXIT
 export CORRAL="$corral" TMPWS
+for cmd in "${setup[@]+"${setup[@]}"}"; do
+	(cd "$TMPWS" && bash -c "$cmd") || { echo "FAIL: $case: setup failed: $cmd"; exit 1; }
+done
 eval "set -- $args"
 printf '%s' "$stdin_text" | "$corral" "$@" >"$tmp/out" 2>"$tmp/err"
 status=$?
