@@ -181,7 +181,7 @@ static int parse_args(int argc, char **argv, int *json, char ***operands, int *n
 	return CLI_EXIT_OK;
 }
 
-/* Print @json_text (owned, freed here) as one line or pretty. */
+/* Print @doc as indented JSON. */
 static int emit_json(cJSON *doc)
 {
 	char *text = doc ? cJSON_Print(doc) : NULL;

@@ -562,6 +562,8 @@ static int parse_object(struct parser *p, cJSON **out)
 			goto fail;
 		}
 		free(key);
+		/* The value may have grown the table: find the slot again. */
+		slot = key_find(p, obj, child->string, h);
 		slot->object = obj;
 		slot->key = child->string;
 		slot->hash = h;

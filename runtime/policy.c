@@ -16,7 +16,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,8 +74,7 @@ struct file {
 	const char *display;  /* the name used in messages */
 	const char *loc_file; /* the entry of policy->files for locations */
 	const char *dir;      /* where a relative "extends" is resolved; NULL: a profile */
-	const char *text;
-	size_t len;
+	const char *text;     /* for the raw text of numbers */
 	struct jsonc_doc doc;
 };
 
@@ -223,9 +221,9 @@ static const struct unit {
 static const struct unit duration_units[] = {
     {"d", 86400000ull}, {"h", 3600000ull}, {"m", 60000ull}, {"s", 1000ull}, {"ms", 1ull},
 };
-#define DURATION_UNITS "ms, s, m, h, d"
+#define DURATION_UNITS         "ms, s, m, h, d"
 #define DURATION_SECONDS_BELOW (10ull * 60000) /* format shorter spans in seconds */
-#define NELEM(a)       (sizeof(a) / sizeof((a)[0]))
+#define NELEM(a)               (sizeof(a) / sizeof((a)[0]))
 
 static _Thread_local char why_buf[QUOTE_BUF + 64];
 
@@ -724,8 +722,8 @@ static int get_size(struct file *f, const cJSON *v, const char *path, uint64_t m
 				return bad(f, v, "%s: bad size '%s': %s", path, raw, why);
 		} else if (v->valuedouble < 0) {
 			return bad(f, v, "%s: bad size '%s': a size cannot be negative", path, raw);
-		} else if (v->valuedouble != (double)(uint64_t)v->valuedouble ||
-		           v->valuedouble >= POLICY_EXACT_DOUBLE_MAX) {
+		} else if (v->valuedouble >= POLICY_EXACT_DOUBLE_MAX ||
+		           v->valuedouble != (double)(uint64_t)v->valuedouble) {
 			return bad(
 			    f, v,
 			    "%s: bad size '%s': write a whole number of bytes or a size with "
@@ -1275,7 +1273,7 @@ static int add_file(struct load *ld, const char *id, const char **stored)
 
 	if (!copy || grow((void **)&p->files, p->nfiles, sizeof(*p->files)) < 0) {
 		free(copy);
-		return corral_error_set(ld->err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		return corral_error_set(ld->err, CORRAL_E_NOMEM, ENOMEM, "%s: out of memory", id);
 	}
 	p->files[p->nfiles++] = copy;
 	*stored = copy;
@@ -1414,7 +1412,6 @@ static int load_text(struct load *ld, const char *display, const char *id, const
 	f.display = display;
 	f.dir = dir;
 	f.text = text;
-	f.len = len;
 	rc = add_file(ld, id, &f.loc_file);
 	if (rc < 0)
 		return rc;
@@ -1481,7 +1478,7 @@ static int load_root(const char *display, const char *id, const char *dir, const
 	ld.err = err;
 	ld.p = policy_new();
 	if (!ld.p)
-		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "%s: out of memory", display);
 	rc = load_text(&ld, display, id, dir, text, len);
 	if (rc < 0) {
 		policy_free(ld.p);
@@ -1505,7 +1502,7 @@ int policy_load_buffer_flags(const char *filename, const char *text, size_t len,
 	dir = dir_of(real ? real : filename);
 	if (!dir) {
 		free(real);
-		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "%s: out of memory", filename);
 	}
 	rc = load_root(filename, real ? real : filename, dir, text, len, flags, out, err);
 	free(dir);

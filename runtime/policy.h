@@ -113,7 +113,8 @@ struct policy_limits {
 };
 
 struct policy {
-	/* Every file loaded, the named one first, then its bases. Owned. */
+	/* Every file loaded, the named one first, then its bases: real paths,
+	 * "<profile:NAME>" for a shipped profile. Owned. */
 	char **files;
 	size_t nfiles;
 
