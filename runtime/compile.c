@@ -539,6 +539,7 @@ int sandbox_compile(const struct policy *p, const struct compile_opts *opts,
 	plan->cfg.mounts = plan->mounts;
 	plan->cfg.nmounts = plan->nmounts;
 	plan->cfg.share_net = p->network.mode == POLICY_NET_HOST;
+	plan->cfg.allow_unix_sockets = p->network.unix_sockets;
 	if (p->network.mode == POLICY_NET_PROXY) {
 		rc = corral_error_set(err, CORRAL_E_UNSUPPORTED, 0,
 		                      "network mode 'proxy' is not available in this version; "

@@ -48,7 +48,7 @@ static const char *const decision_names[] = {"allow", "ask", "deny", NULL};
 static const char *const top_keys[] = {"extends", "filesystem", "network",     "limits",  "env",
                                        "rules",   "checkpoint", "description", "$schema", NULL};
 static const char *const filesystem_keys[] = {"read", "write", "hide", "protect", NULL};
-static const char *const network_keys[] = {"mode", "allow", NULL};
+static const char *const network_keys[] = {"mode", "allow", "unix_sockets", NULL};
 static const char *const limits_keys[] = {"timeout",   "memory",     "processes", "output",
                                           "file_size", "open_files", "tmp",       NULL};
 static const char *const env_keys[] = {"pass", "set", NULL};
@@ -941,7 +941,8 @@ static int apply_filesystem(struct file *f, const cJSON *v)
 /* A "network" object, at the top level or in a rule (where "mode" is
  * required, since there is nothing to inherit it from). */
 static int apply_network(struct file *f, const cJSON *v, const char *path, int mode_required,
-                         enum policy_net_mode *mode, struct policy_strlist *allow)
+                         enum policy_net_mode *mode, struct policy_strlist *allow,
+                         bool *unix_sockets)
 {
 	const cJSON *c;
 	int rc;
@@ -961,6 +962,15 @@ static int apply_network(struct file *f, const cJSON *v, const char *path, int m
 			rc = get_enum(f, c, cpath, "mode", net_mode_names, &m);
 			if (rc == 0)
 				*mode = (enum policy_net_mode)m;
+		} else if (strcmp(c->string, "unix_sockets") == 0) {
+			if (!unix_sockets)
+				rc =
+				    bad(f, c, "%s: only the top-level network may set unix_sockets",
+				        cpath);
+			else if (!cJSON_IsBool(c))
+				rc = bad_type(f, c, cpath, "true or false");
+			else
+				*unix_sockets = cJSON_IsTrue(c);
 		} else {
 			rc = apply_strlist(f, c, cpath, allow, check_host);
 		}
@@ -1150,7 +1160,8 @@ static int parse_rule_object(struct file *f, const cJSON *v, const char *path,
 			rc = get_duration(f, c, cpath, &r->timeout_ms);
 			r->has_timeout = rc == 0;
 		} else if (strcmp(k, "network") == 0) {
-			rc = apply_network(f, c, cpath, 1, &r->network_mode, &r->network_allow);
+			rc = apply_network(f, c, cpath, 1, &r->network_mode, &r->network_allow,
+			                   NULL);
 			r->has_network = rc == 0;
 		} else {
 			rc = apply_examples(f, c, cpath, r);
@@ -1448,7 +1459,7 @@ static int load_text(struct load *ld, const char *display, const char *id, const
 			rc = apply_filesystem(&f, c);
 		else if (strcmp(k, "network") == 0)
 			rc = apply_network(&f, c, "network", 0, &ld->p->network.mode,
-			                   &ld->p->network.allow);
+			                   &ld->p->network.allow, &ld->p->network.unix_sockets);
 		else if (strcmp(k, "limits") == 0)
 			rc = apply_limits(&f, c);
 		else if (strcmp(k, "env") == 0)
@@ -1687,7 +1698,12 @@ char *policy_to_json(const struct policy *p, bool pretty)
 	}
 	put(root, "filesystem", o, &ok);
 
-	put(root, "network", network_json(p->network.mode, &p->network.allow), &ok);
+	{
+		cJSON *net = network_json(p->network.mode, &p->network.allow);
+		if (net)
+			put(net, "unix_sockets", cJSON_CreateBool(p->network.unix_sockets), &ok);
+		put(root, "network", net, &ok);
+	}
 
 	o = cJSON_CreateObject();
 	if (o) {

@@ -128,6 +128,7 @@ struct policy {
 	struct {
 		enum policy_net_mode mode;
 		struct policy_strlist allow; /* hosts, for mode proxy */
+		bool unix_sockets;           /* socket(AF_UNIX) allowed (default false) */
 	} network;
 
 	struct policy_limits limits;
