@@ -658,6 +658,20 @@ static void number_text(struct file *f, const cJSON *v, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
+/* Format a key path ("rules.allow[3].match") for messages. A path longer
+ * than the buffer is cut short on purpose: it only labels an error. */
+static void key_path(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void key_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
 /* ---- typed values ---- */
 
 static int get_enum(struct file *f, const cJSON *v, const char *path, const char *what,
@@ -900,7 +914,7 @@ static int apply_strlist(struct file *f, const cJSON *arr, const char *path,
 	{
 		char ipath[POLICY_PATH_MAX];
 
-		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i++);
+		key_path(ipath, sizeof(ipath), "%s[%zu]", path, i++);
 		if (!cJSON_IsString(item))
 			return bad_type(f, item, ipath, "a string");
 		rc = check(f, item, ipath);
@@ -930,7 +944,7 @@ static int apply_filesystem(struct file *f, const cJSON *v)
 		char path[POLICY_PATH_MAX];
 		int k = find_name(c->string, filesystem_keys);
 
-		snprintf(path, sizeof(path), "filesystem.%s", c->string);
+		key_path(path, sizeof(path), "filesystem.%s", c->string);
 		rc = apply_strlist(f, c, path, lists[k], check_path);
 		if (rc < 0)
 			return rc;
@@ -956,7 +970,7 @@ static int apply_network(struct file *f, const cJSON *v, const char *path, int m
 	{
 		char cpath[POLICY_PATH_MAX];
 
-		snprintf(cpath, sizeof(cpath), "%s.%s", path, c->string);
+		key_path(cpath, sizeof(cpath), "%s.%s", path, c->string);
 		if (strcmp(c->string, "mode") == 0) {
 			int m;
 			rc = get_enum(f, c, cpath, "mode", net_mode_names, &m);
@@ -994,7 +1008,7 @@ static int apply_limits(struct file *f, const cJSON *v)
 		char path[POLICY_PATH_MAX];
 		const char *k = c->string;
 
-		snprintf(path, sizeof(path), "limits.%s", k);
+		key_path(path, sizeof(path), "limits.%s", k);
 		if (strcmp(k, "timeout") == 0)
 			rc = get_duration(f, c, path, &l->timeout_ms);
 		else if (strcmp(k, "memory") == 0)
@@ -1075,7 +1089,7 @@ static int apply_env(struct file *f, const cJSON *v)
 				               "env.set: bad variable name '%s' (expected "
 				               "[A-Za-z_][A-Za-z0-9_]*)",
 				               quote(quoted, s->string));
-			snprintf(path, sizeof(path), "env.set.%s", s->string);
+			key_path(path, sizeof(path), "env.set.%s", s->string);
 			if (!cJSON_IsString(s))
 				return bad_type(f, s, path, "a string");
 			rc = env_set(f, s);
@@ -1113,7 +1127,7 @@ static int apply_examples(struct file *f, const cJSON *v, const char *path, stru
 		char cpath[POLICY_PATH_MAX];
 		int match = strcmp(c->string, "match") == 0;
 
-		snprintf(cpath, sizeof(cpath), "%s.%s", path, c->string);
+		key_path(cpath, sizeof(cpath), "%s.%s", path, c->string);
 		rc = apply_strlist(f, c, cpath, match ? &r->examples_match : &r->examples_not_match,
 		                   check_example);
 		if (rc < 0)
@@ -1138,7 +1152,7 @@ static int parse_rule_object(struct file *f, const cJSON *v, const char *path,
 		char cpath[POLICY_PATH_MAX];
 		const char *k = c->string;
 
-		snprintf(cpath, sizeof(cpath), "%s.%s", path, k);
+		key_path(cpath, sizeof(cpath), "%s.%s", path, k);
 		if (strcmp(k, "match") == 0) {
 			rc = get_rule_match(f, c, cpath, &r->match);
 		} else if (strcmp(k, "decision") == 0) {
@@ -1190,7 +1204,7 @@ static int apply_rules_list(struct file *f, const cJSON *arr, const char *path,
 		memset(&r, 0, sizeof(r));
 		r.decision = decision;
 		r.loc = loc_of(f, item);
-		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i++);
+		key_path(ipath, sizeof(ipath), "%s[%zu]", path, i++);
 		if (cJSON_IsString(item))
 			rc = get_rule_match(f, item, ipath, &r.match);
 		else if (cJSON_IsObject(item))

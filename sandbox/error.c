@@ -56,21 +56,22 @@ int corral_error_set(struct corral_error *err, int code, int sys_errno, const ch
 
 void corral_error_prefix(struct corral_error *err, const char *fmt, ...)
 {
-	char prefix[CORRAL_ERROR_MESSAGE_MAX];
 	char joined[CORRAL_ERROR_MESSAGE_MAX];
-	size_t plen;
+	size_t plen, mlen;
 	va_list ap;
 
 	if (!err)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vsnprintf(joined, sizeof(joined), fmt, ap);
 	va_end(ap);
 	/* Truncation is intended: the message keeps its fixed size. */
-	plen = strlen(prefix);
-	memcpy(joined, prefix, plen);
-	strncpy(joined + plen, err->message, sizeof(joined) - plen - 1);
-	joined[sizeof(joined) - 1] = '\0';
+	plen = strlen(joined);
+	mlen = strnlen(err->message, sizeof(err->message));
+	if (mlen > sizeof(joined) - 1 - plen)
+		mlen = sizeof(joined) - 1 - plen;
+	memcpy(joined + plen, err->message, mlen);
+	joined[plen + mlen] = '\0';
 	memcpy(err->message, joined, sizeof(err->message));
 }
 
