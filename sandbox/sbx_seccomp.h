@@ -57,6 +57,13 @@ struct sbx_seccomp_opts {
 int sbx_seccomp_build(const struct sbx_seccomp_opts *opts, struct sock_fprog *prog,
                       struct corral_error *err);
 
+/*
+ * The program for @opts that the build compiled in (gen_filters.c): the same
+ * instructions sbx_seccomp_build() makes, ready to install. Static; never
+ * NULL.
+ */
+const struct sock_fprog *sbx_seccomp_filter(const struct sbx_seccomp_opts *opts);
+
 /* Free what sbx_seccomp_build() allocated. Accepts a released or zeroed @prog. */
 void sbx_seccomp_release(struct sock_fprog *prog);
 

@@ -35,7 +35,6 @@
 #include <linux/openat2.h>
 #include <linux/securebits.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1087,28 +1086,6 @@ CHILD_ENTRY static void run_init(struct child_ctx *c)
 
 /* ---- parent side ---- */
 
-static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct sock_fprog filters[4];
-static bool filters_built[4];
-
-static const struct sock_fprog *get_filter(bool unix_sockets, bool notify, struct corral_error *err)
-{
-	unsigned idx = (unix_sockets ? 1u : 0u) | (notify ? 2u : 0u);
-	const struct sock_fprog *prog = NULL;
-
-	pthread_mutex_lock(&filter_lock);
-	if (!filters_built[idx]) {
-		struct sbx_seccomp_opts opts = {.allow_unix_sockets = unix_sockets,
-		                                .notify = notify};
-		if (sbx_seccomp_build(&opts, &filters[idx], err) == 0)
-			filters_built[idx] = true;
-	}
-	if (filters_built[idx])
-		prog = &filters[idx];
-	pthread_mutex_unlock(&filter_lock);
-	return prog;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -1341,11 +1318,12 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 	rc = sbx_landlock_create(&c->landlock, false, err);
 	if (rc < 0)
 		goto out;
-	c->filter = get_filter(cfg->allow_unix_sockets, true, err);
-	c->filter_plain = c->filter ? get_filter(cfg->allow_unix_sockets, false, err) : NULL;
-	if (!c->filter || !c->filter_plain) {
-		rc = -CORRAL_E_SANDBOX;
-		goto out;
+	{
+		struct sbx_seccomp_opts opts = {.allow_unix_sockets = cfg->allow_unix_sockets,
+		                                .notify = true};
+		c->filter = sbx_seccomp_filter(&opts);
+		opts.notify = false;
+		c->filter_plain = sbx_seccomp_filter(&opts);
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, notify_pair) < 0) {
 		rc = corral_error_set(err, CORRAL_E_SANDBOX, errno, "socketpair: %s",

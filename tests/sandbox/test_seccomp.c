@@ -623,6 +623,26 @@ static int child_exec(const void *arg)
 	return 127;
 }
 
+/* The programs compiled into corral are exactly what the builder makes now:
+ * a stale generated file would install an outdated filter. */
+START_TEST(test_precompiled_current)
+{
+	for (unsigned i = 0; i < 4; i++) {
+		struct sbx_seccomp_opts opts = {.allow_unix_sockets = (i & 1u) != 0,
+		                                .notify = (i & 2u) != 0};
+		const struct sock_fprog *pre = sbx_seccomp_filter(&opts);
+		struct sock_fprog built = {0};
+		struct corral_error err = {0};
+
+		ck_assert_msg(sbx_seccomp_build(&opts, &built, &err) == 0, "%s", err.message);
+		ck_assert_uint_eq(pre->len, built.len);
+		ck_assert_int_eq(
+		    memcmp(pre->filter, built.filter, built.len * sizeof(*built.filter)), 0);
+		sbx_seccomp_release(&built);
+	}
+}
+END_TEST
+
 START_TEST(test_allowed)
 {
 	assert_exit(run_filtered(&prog_errno, child_fork, NULL), 0, "fork and clone");
@@ -859,6 +879,7 @@ static Suite *seccomp_suite(void)
 	tcase_add_test(tc, test_notify_sequence);
 	tcase_add_test(tc, test_notify_short_buffer);
 	tcase_add_test(tc, test_allowed);
+	tcase_add_test(tc, test_precompiled_current);
 	tcase_add_test(tc, test_unix_sockets_opt_in);
 	tcase_add_test(tc, test_tiocsti_high_bits);
 	tcase_add_test(tc, test_vsock_high_bits);
