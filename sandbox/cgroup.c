@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,19 +185,42 @@ void sbx_cgroup_init(struct sbx_cgroup *cg)
 	cg->procs_fd[0] = cg->procs_fd[1] = -1;
 }
 
+/* Where the hierarchies are, looked up once per process: reading
+ * /proc/self/mountinfo costs tens of microseconds each time. */
+static struct {
+	bool v2; /* a usable, delegated cgroup v2 */
+	char v2_mnt[PATH_MAX], v2_own[PATH_MAX];
+	bool v1_mem, v1_pids;
+	char mem_mnt[PATH_MAX], mem_own[PATH_MAX];
+	char pids_mnt[PATH_MAX], pids_own[PATH_MAX];
+} where;
+static pthread_once_t where_once = PTHREAD_ONCE_INIT;
+
+static void where_lookup(void)
+{
+	where.v2 = find_mount("cgroup2", NULL, where.v2_mnt, sizeof(where.v2_mnt)) == 0 &&
+	           own_cgroup("", where.v2_own, sizeof(where.v2_own)) == 0 &&
+	           v2_usable(where.v2_mnt, where.v2_own);
+	where.v1_mem = find_mount("cgroup", "memory", where.mem_mnt, sizeof(where.mem_mnt)) == 0 &&
+	               own_cgroup("memory", where.mem_own, sizeof(where.mem_own)) == 0;
+	where.v1_pids = find_mount("cgroup", "pids", where.pids_mnt, sizeof(where.pids_mnt)) == 0 &&
+	                own_cgroup("pids", where.pids_own, sizeof(where.pids_own)) == 0;
+}
+
 int sbx_cgroup_setup(struct sbx_cgroup *cg, uint64_t memory, uint32_t processes,
                      struct corral_error *err)
 {
-	char mnt[PATH_MAX], own[PATH_MAX], name[64], value[32];
+	char name[64], value[32];
 
 	sbx_cgroup_init(cg);
 	if (!memory && !processes)
 		return 0;
+	pthread_once(&where_once, where_lookup);
 	snprintf(name, sizeof(name), "corral-%d-%u", (int)getpid(), atomic_fetch_add(&run_seq, 1));
 
-	if (find_mount("cgroup2", NULL, mnt, sizeof(mnt)) == 0 &&
-	    own_cgroup("", own, sizeof(own)) == 0 && v2_usable(mnt, own)) {
-		if (make_child(mnt, own, name, cg->dir[0], sizeof(cg->dir[0])) < 0)
+	if (where.v2) {
+		if (make_child(where.v2_mnt, where.v2_own, name, cg->dir[0], sizeof(cg->dir[0])) <
+		    0)
 			return corral_error_set(err, CORRAL_E_SANDBOX, errno,
 			                        "cannot create cgroup %s: %s", cg->dir[0],
 			                        strerror(errno));
@@ -218,10 +242,9 @@ int sbx_cgroup_setup(struct sbx_cgroup *cg, uint64_t memory, uint32_t processes,
 		return 0;
 	}
 
-	/* cgroup v1: one hierarchy per controller. */
-	if (memory && find_mount("cgroup", "memory", mnt, sizeof(mnt)) == 0 &&
-	    own_cgroup("memory", own, sizeof(own)) == 0 &&
-	    make_child(mnt, own, name, cg->dir[0], sizeof(cg->dir[0])) == 0) {
+	/* cgroup v1: one hierarchy per controller, used where writable. */
+	if (memory && where.v1_mem &&
+	    make_child(where.mem_mnt, where.mem_own, name, cg->dir[0], sizeof(cg->dir[0])) == 0) {
 		cg->version = 1;
 		snprintf(value, sizeof(value), "%llu", (unsigned long long)memory);
 		if (write_at(cg->dir[0], "memory.limit_in_bytes", value) < 0)
@@ -233,9 +256,8 @@ int sbx_cgroup_setup(struct sbx_cgroup *cg, uint64_t memory, uint32_t processes,
 			goto fail;
 		cg->has_memory = true;
 	}
-	if (processes && find_mount("cgroup", "pids", mnt, sizeof(mnt)) == 0 &&
-	    own_cgroup("pids", own, sizeof(own)) == 0 &&
-	    make_child(mnt, own, name, cg->dir[1], sizeof(cg->dir[1])) == 0) {
+	if (processes && where.v1_pids &&
+	    make_child(where.pids_mnt, where.pids_own, name, cg->dir[1], sizeof(cg->dir[1])) == 0) {
 		cg->version = 1;
 		snprintf(value, sizeof(value), "%u", processes);
 		if (write_at(cg->dir[1], "pids.max", value) < 0)
