@@ -2,6 +2,7 @@
 #   make demo               install what is missing, build, run the demo
 #   make check              install what is missing, build, run every test
 #   make check PRESET=asan  the same under ASan + UBSan
+MAKEFLAGS += --no-print-directory
 PRESET ?= dev
 BUILD := build/$(PRESET)
 JOBS ?= 2
@@ -19,7 +20,8 @@ configure: deps
 build: configure
 	@cmake --build --preset $(PRESET) -j$(JOBS)
 
-demo: build
+demo: configure
+	@cmake --build --preset $(PRESET) -j$(JOBS) --target corral
 	@./tests/demo.sh $(BUILD)/runtime/corral
 
 check: build
