@@ -181,8 +181,15 @@ int cmd_exec(int argc, char **argv)
 	plan.cfg.cancel_fd = sfd;
 
 	rc = sbx_run(&plan.cfg, &res, &err);
-	if (sfd >= 0)
+	if (sfd >= 0) {
+		/* Consume the signals that cancelled the run, so that restoring
+		 * the mask does not deliver them and kill corral before it
+		 * reports and cleans up. */
+		struct signalfd_siginfo si;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
 		close(sfd);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
 	if (rc < 0) {

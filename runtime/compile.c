@@ -103,6 +103,11 @@ static int add_mount(struct sandbox_plan *plan, enum sbx_mount_type type, unsign
 {
 	struct sbx_mount *n;
 
+	if (type == SBX_MOUNT_MASK) {
+		for (size_t i = 0; i < plan->nmounts; i++)
+			if (plan->mounts[i].type == type && strcmp(plan->mounts[i].dst, dst) == 0)
+				return 0; /* hidden once is enough */
+	}
 	if (plan->nmounts >= COMPILE_MOUNTS_MAX)
 		return corral_error_set(err, CORRAL_E_TOOLARGE, 0,
 		                        "the policy needs more than %u mounts; hide directories, "
@@ -223,6 +228,9 @@ static int add_protect(struct sandbox_plan *plan, const char *abs, struct corral
  */
 #define GIT_CONFIG_MAX (1u << 20)
 
+static int protect_links_in(struct sandbox_plan *plan, const char *path,
+                            struct corral_error *err);
+
 static int add_hooks_path(struct sandbox_plan *plan, struct corral_error *err)
 {
 	char path[PATH_MAX], line[PATH_MAX], abs[PATH_MAX];
@@ -270,10 +278,176 @@ static int add_hooks_path(struct sandbox_plan *plan, struct corral_error *err)
 		else
 			snprintf(abs, sizeof(abs), "%s/%s", plan->workspace, v);
 		normalise(abs);
-		if (path_under(abs, plan->workspace) && strcmp(abs, plan->workspace) != 0)
+		if (path_under(abs, plan->workspace) && strcmp(abs, plan->workspace) != 0) {
 			rc = add_protect(plan, abs, err);
+			if (rc == 0)
+				rc = protect_links_in(plan, abs, err);
+		}
 	}
 	fclose(f);
+	return rc;
+}
+
+/*
+ * Files a shell or git on the host reads and runs at its next start. When
+ * the home directory is writable in the sandbox (it is the workspace, or
+ * inside a writable path), the existing ones stay read-only: an agent must
+ * not leave code that the user's next login runs. Missing ones are not
+ * created as placeholders, which would break the user's shells meanwhile.
+ */
+static const char *const home_startup_files[] = {
+    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile",     ".zshrc",
+    ".zshenv", ".zprofile",     ".zlogin",     ".zlogout",     ".cshrc",       ".tcshrc",
+    ".kshrc",  ".gitconfig",    ".config/git", ".ssh",         ".config/fish", NULL,
+};
+
+static int add_home_startup(struct sandbox_plan *plan, struct corral_error *err)
+{
+	const char *home = getenv("HOME");
+	char real[PATH_MAX], path[PATH_MAX + 64];
+	const struct sbx_mount *cover;
+	struct stat st;
+
+	if (!home || home[0] != '/' || !realpath(home, real))
+		return 0;
+	cover = covering_bind(plan, real);
+	if (!cover || cover->type != SBX_MOUNT_RW)
+		return 0;
+	for (size_t i = 0; home_startup_files[i]; i++) {
+		int rc;
+		char target[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", real, home_startup_files[i]);
+		if (lstat(path, &st) < 0)
+			continue;
+		/* A dotfile manager's symlink: protect what it points at. */
+		if (S_ISLNK(st.st_mode)) {
+			if (!realpath(path, target))
+				continue;
+			cover = covering_bind(plan, target);
+			if (!cover || cover->type != SBX_MOUNT_RW)
+				continue;
+			rc = add_protect(plan, target, err);
+		} else {
+			rc = add_protect(plan, path, err);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Run as root, the sandbox's uid 0 is the host's uid 0 to permission
+ * checks on files: it holds no capability, but it owns what root owns. So
+ * whatever root keeps from other users under a readable /etc (0600 keys,
+ * 0640 shadow files, 0700 directories) is masked, as an unprivileged run
+ * would find it unreadable anyway. The walk is bounded and never follows
+ * symlinks.
+ */
+#define ROOT_ONLY_WALK_MAX 20000u
+
+static int mask_root_only(struct sandbox_plan *plan, int dirfd, char *path, size_t len,
+                          size_t *visited, struct corral_error *err)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	while (rc == 0 && (de = readdir(d))) {
+		size_t nlen = strlen(de->d_name);
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (++*visited > ROOT_ONLY_WALK_MAX || len + nlen + 2 >= PATH_MAX)
+			break;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode))
+			continue;
+		path[len] = '/';
+		memcpy(path + len + 1, de->d_name, nlen + 1);
+		if (!(st.st_mode & S_IROTH)) {
+			rc = add_mount(plan, SBX_MOUNT_MASK, 0, NULL, path, err);
+			plan->hidden++;
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, de->d_name,
+			                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				rc = mask_root_only(plan, sub, path, len + 1 + nlen, visited, err);
+		}
+		path[len] = '\0';
+	}
+	closedir(d);
+	return rc;
+}
+
+static int add_root_only_masks(struct sandbox_plan *plan, struct corral_error *err)
+{
+	char path[PATH_MAX] = "/etc";
+	const struct sbx_mount *cover = covering_bind(plan, "/etc");
+	size_t visited = 0;
+	int fd;
+
+	if (geteuid() != 0 || !cover || cover->type != SBX_MOUNT_RO)
+		return 0;
+	fd = open("/etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	return mask_root_only(plan, fd, path, strlen(path), &visited, err);
+}
+
+/*
+ * A protected hook can be a symlink into the writable workspace
+ * (.git/hooks -> ../scripts/hooks, or .git/hooks/pre-commit ->
+ * ../../tools/pre-commit, as projects that share their hooks do): the
+ * link itself is read-only, but what it points at would still be the
+ * agent's to change, and git runs it on the host. Protect the targets too.
+ */
+#define LINK_SCAN_MAX 1000u
+
+static int protect_link_target(struct sandbox_plan *plan, const char *link,
+                               struct corral_error *err)
+{
+	char target[PATH_MAX];
+	const struct sbx_mount *cover;
+
+	if (!realpath(link, target))
+		return 0; /* dangling: nothing to protect */
+	cover = covering_bind(plan, target);
+	if (!cover || cover->type != SBX_MOUNT_RW)
+		return 0;
+	return add_protect(plan, target, err);
+}
+
+static int protect_links_in(struct sandbox_plan *plan, const char *path, struct corral_error *err)
+{
+	struct stat st;
+	struct dirent *de;
+	unsigned seen = 0;
+	DIR *d;
+	int rc = 0;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISLNK(st.st_mode))
+		return protect_link_target(plan, path, err);
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (rc == 0 && (de = readdir(d)) && seen++ < LINK_SCAN_MAX) {
+		char entry[PATH_MAX + 256];
+		if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+			continue;
+		snprintf(entry, sizeof(entry), "%s/%s", path, de->d_name);
+		if (lstat(entry, &st) == 0 && S_ISLNK(st.st_mode))
+			rc = protect_link_target(plan, entry, err);
+	}
+	closedir(d);
 	return rc;
 }
 
@@ -510,10 +684,19 @@ int sandbox_compile(const struct policy *p, const struct compile_opts *opts,
 	}
 	if (opts->state_dir && (rc = add_protect(plan, opts->state_dir, err)) < 0)
 		goto fail;
-	if ((rc = add_hooks_path(plan, err)) < 0)
+	if ((rc = add_hooks_path(plan, err)) < 0 || (rc = add_home_startup(plan, err)) < 0)
 		goto fail;
+	{
+		static const char *const git_links[] = {".git/hooks", ".git/config"};
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(buf, sizeof(buf), "%s/%s", plan->workspace, git_links[i]);
+			if ((rc = protect_links_in(plan, buf, err)) < 0)
+				goto fail;
+		}
+	}
 
-	if ((rc = add_hides(plan, &p->filesystem.hide, err)) < 0)
+	if ((rc = add_hides(plan, &p->filesystem.hide, err)) < 0 ||
+	    (rc = add_root_only_masks(plan, err)) < 0)
 		goto fail;
 
 	qsort(plan->mounts, plan->nmounts, sizeof(*plan->mounts), mount_order);

@@ -99,6 +99,10 @@ static void filter_describe(const struct seccomp_data *data, char *buf, size_t b
 			snprintf(buf, buflen, "seccomp: socket(%u) denied", low);
 		return;
 	}
+	if (data->nr == SCMP_SYS(socketpair)) {
+		snprintf(buf, buflen, "seccomp: socketpair(SOCK_DGRAM) denied");
+		return;
+	}
 	if (data->nr == SCMP_SYS(ioctl)) {
 		uint32_t cmd = (uint32_t)data->args[1];
 		if (cmd == TIOCSTI || cmd == TIOCLINUX)

@@ -145,7 +145,7 @@ static int filter_add_rules(scmp_filter_ctx ctx, const struct sbx_seccomp_opts *
 	 * VM, and no network namespace stands in its way. AF_UNIX reaches
 	 * every socket file the view exposes (and, with the host network,
 	 * abstract sockets), so it needs the caller's opt-in. socketpair()
-	 * stays allowed: its two ends only talk to each other. Other families
+	 * stays allowed for streams (below). Other families
 	 * are left to the network namespace: in a new one there is only a
 	 * loopback, and raw or packet sockets need a capability the child has
 	 * dropped. AF_NETLINK stays allowed: glibc's getaddrinfo() and
@@ -157,6 +157,19 @@ static int filter_add_rules(scmp_filter_ctx ctx, const struct sbx_seccomp_opts *
 	rc = filter_deny_value32(ctx, deny, SCMP_SYS(socket), "socket", 0, AF_VSOCK, err);
 	if (rc == 0 && !opts->allow_unix_sockets)
 		rc = filter_deny_value32(ctx, deny, SCMP_SYS(socket), "socket", 0, AF_UNIX, err);
+	/*
+	 * A datagram end of a socketpair() can still sendto() or connect() a
+	 * socket file by name, which would reach a host daemon's socket in the
+	 * workspace. Without the opt-in, only stream and seqpacket pairs are
+	 * made (their ends are connected to each other and nothing else);
+	 * the type's flag bits (SOCK_NONBLOCK, SOCK_CLOEXEC) are masked off.
+	 */
+	if (rc == 0 && !opts->allow_unix_sockets) {
+		struct scmp_arg_cmp cmp = SCMP_CMP64(1, SCMP_CMP_MASKED_EQ, 0xf, SOCK_DGRAM);
+		rc = seccomp_rule_add_array(ctx, deny, SCMP_SYS(socketpair), 1, &cmp);
+		if (rc < 0)
+			rc = filter_rule_error(err, rc, "socketpair");
+	}
 	return rc;
 }
 

@@ -44,6 +44,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <pthread.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -55,6 +56,9 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010u /* Linux 6.3 */
+#endif
 #define CHILD_STACK_SIZE (256 * 1024)
 /*
  * The functions that end the sandbox's own processes with _exit() run on
@@ -102,11 +106,10 @@ struct child_ctx {
 	struct sbx_landlock landlock;
 	struct sbx_cgroup cgroup;
 	dev_t own_devs[2]; /* the root tmpfs and the private /tmp: mount points may be made there */
-	int sync_fd;       /* write end of the start-up pipe: EOF = the command was started */
-	char *cmd_stack;   /* stack for the command's vfork-style clone */
-	pid_t cmd_pid;     /* the command, pid 2, as seen from inside */
-	volatile int cmd_done; /* set by init when the command exited */
-	int cmd_status;        /* its exit code, or -signal */
+	int status_fd;     /* write end of init's status pipe */
+	int init_fd;       /* the init program, a sealed memfd */
+	char *const *init_argv; /* "corral-init", path, the command's argv */
+	char path[PATH_MAX];    /* the command, resolved in the sandbox */
 };
 
 static int child_fail(struct child_ctx *c, int code, int sys_errno, const char *fmt, ...)
@@ -737,7 +740,9 @@ static int landlock_rules(struct child_ctx *c)
 	    {"/dev/urandom", SBX_LL_DEV},
 	    {"/dev/tty", SBX_LL_DEV},
 	    {"/dev", SBX_LL_READ},
-	    {"/proc", SBX_LL_READ | SBX_LL_DEV},
+	    /* Read-only: as root, writes to /proc/irq, /proc/bus or another
+	     * process's /proc/PID/mem would be judged by uid 0's DAC rights. */
+	    {"/proc", SBX_LL_READ},
 	};
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
@@ -828,45 +833,73 @@ static int drop_capabilities(struct child_ctx *c)
 	return 0;
 }
 
-/* execvpe() without allocation: search envp's PATH. */
-static void exec_command(struct child_ctx *c)
+/* Is @path an executable regular file in the sandbox's view? */
+static int check_executable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	return access(path, X_OK) < 0 ? -errno : 0;
+}
+
+/*
+ * Find the command the way execvp() would, in the sandbox's view: a name
+ * with a '/' as it is, otherwise the first executable match in envp's PATH.
+ * The result goes to c->path; init execs it.
+ */
+static int resolve_command(struct child_ctx *c)
 {
 	const struct sbx_config *cfg = c->cfg;
 	const char *file = cfg->argv[0];
 	const char *path = "/usr/local/bin:/usr/bin:/bin";
-	char buf[PATH_MAX];
-	bool eacces = false;
+	size_t flen = strlen(file);
+	int first_error = 0;
 
+	if (flen == 0 || flen >= sizeof(c->path))
+		return child_fail(c, CORRAL_E_NOTFOUND, ENOENT, "'%s': no such command", file);
 	if (strchr(file, '/')) {
-		execve(file, cfg->argv, cfg->envp);
-		c->exec_errno = errno;
-		return;
+		int rc = check_executable(file);
+		if (rc < 0 && rc != -ENOENT)
+			c->exec_errno = -rc;
+		if (rc < 0)
+			return child_fail(
+			    c, rc == -ENOENT ? CORRAL_E_NOTFOUND : CORRAL_E_SANDBOX, -rc, "%s: %s",
+			    file, rc == -ENOENT ? "no such file in the sandbox" : strerror(-rc));
+		memcpy(c->path, file, flen + 1);
+		return 0;
 	}
 	for (size_t i = 0; cfg->envp[i]; i++)
 		if (strncmp(cfg->envp[i], "PATH=", 5) == 0)
 			path = cfg->envp[i] + 5;
 	for (const char *p = path;; p++) {
 		const char *end = strchrnul(p, ':');
-		size_t dlen = (size_t)(end - p), flen = strlen(file);
-		if (dlen + flen + 2 <= sizeof(buf)) {
-			memcpy(buf, dlen ? p : ".", dlen ? dlen : 1);
+		size_t dlen = (size_t)(end - p);
+		if (dlen + flen + 2 <= sizeof(c->path)) {
+			int rc;
+			memcpy(c->path, dlen ? p : ".", dlen ? dlen : 1);
 			if (!dlen)
 				dlen = 1;
-			buf[dlen] = '/';
-			memcpy(buf + dlen + 1, file, flen + 1);
-			execve(buf, cfg->argv, cfg->envp);
-			if (errno == EACCES)
-				eacces = true;
-			else if (errno != ENOENT && errno != ENOTDIR) {
-				c->exec_errno = errno;
-				return;
-			}
+			c->path[dlen] = '/';
+			memcpy(c->path + dlen + 1, file, flen + 1);
+			rc = check_executable(c->path);
+			if (rc == 0)
+				return 0;
+			if (rc != -ENOENT && rc != -ENOTDIR && !first_error)
+				first_error = -rc;
 		}
 		if (!*end)
 			break;
 		p = end;
 	}
-	c->exec_errno = eacces ? EACCES : ENOENT;
+	c->exec_errno = first_error;
+	if (first_error)
+		return child_fail(c, CORRAL_E_SANDBOX, first_error, "%s: %s", file,
+		                  strerror(first_error));
+	return child_fail(c, CORRAL_E_NOTFOUND, ENOENT, "%s: command not found in the sandbox",
+	                  file);
 }
 
 static int send_fd(int sock, int fd)
@@ -914,8 +947,6 @@ static int loopback_up(struct child_ctx *c)
 	close(fd);
 	return 0;
 }
-
-static void run_init(struct child_ctx *c);
 
 CHILD_ENTRY static int child_main(void *arg)
 {
@@ -1015,73 +1046,27 @@ CHILD_ENTRY static int child_main(void *arg)
 		}
 		close(listener);
 	}
-	/* Only 0, 1 and 2 cross into the command; fd 3 is the start-up pipe,
-	 * which the command's exec closes. */
-	if (dup2(c->sync_fd, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0 ||
-	    close_range(4, ~0u, 0) < 0) {
-		child_fail(c, CORRAL_E_SANDBOX, errno, "cannot close inherited fds");
+	if (resolve_command(c) < 0)
 		goto fail;
+	/*
+	 * Only 0, 1 and 2 cross into the command. Init also gets fd 3, its
+	 * status pipe (it closes it before the command's exec), and is exec'd
+	 * from fd 4, which its own exec closes.
+	 */
+	{
+		int st = fcntl(c->status_fd, F_DUPFD_CLOEXEC, 10);
+		int ini = fcntl(c->init_fd, F_DUPFD_CLOEXEC, 10);
+		if (st < 0 || ini < 0 || dup2(st, 3) < 0 || dup3(ini, 4, O_CLOEXEC) < 0 ||
+		    close_range(5, ~0u, 0) < 0) {
+			child_fail(c, CORRAL_E_SANDBOX, errno, "cannot close inherited fds");
+			goto fail;
+		}
 	}
-	c->sync_fd = 3;
-	run_init(c);
+	syscall(SYS_execveat, 4, "", c->init_argv, c->cfg->envp, AT_EMPTY_PATH);
+	child_fail(c, CORRAL_E_SANDBOX, errno, "cannot start the sandbox's init: %s%s",
+	           strerror(errno), errno == EACCES ? " (is vm.memfd_noexec set to 2?)" : "");
 fail:
 	_exit(127);
-}
-
-/* The command: pid 2, started vfork-style by init. */
-CHILD_ENTRY static int command_main(void *arg)
-{
-	struct child_ctx *c = arg;
-
-	exec_command(c);
-	child_fail(c, c->exec_errno == ENOENT ? CORRAL_E_NOTFOUND : CORRAL_E_SANDBOX, c->exec_errno,
-	           "%s: %s", c->cfg->argv[0],
-	           c->exec_errno == ENOENT ? "command not found in the sandbox"
-	                                   : strerror(c->exec_errno));
-	_exit(127);
-}
-
-/*
- * pid 1 of the sandbox. It starts the command as pid 2 and reaps whatever
- * is orphaned, and when the command exits it records the status and exits
- * too, which makes the kernel kill everything left in the pid namespace.
- * Being pid 1 is why it is not the command itself: signals a process sends
- * itself (kill -9 $$, abort()) are ignored by a namespace's init.
- *
- * It runs the code below and nothing else, under the same seccomp filter,
- * Landlock domain and capability set as the command. It shares corral's
- * memory, which sbx_run() has made non-dumpable, so the command cannot read
- * it through /proc/1/mem or /proc/1/environ.
- */
-CHILD_ENTRY static void run_init(struct child_ctx *c)
-{
-	pid_t pid;
-	int status;
-
-	pid = clone(command_main, c->cmd_stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD,
-	            c);
-	if (pid < 0) {
-		child_fail(c, CORRAL_E_SANDBOX, errno, "cannot start the command: %s",
-		           strerror(errno));
-		_exit(127);
-	}
-	/* The command has exec'd (or failed, with c->err set): tell corral. */
-	close(c->sync_fd);
-	if (c->err.code)
-		_exit(127);
-	c->cmd_pid = pid;
-	for (;;) {
-		pid_t w = waitpid(-1, &status, __WALL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			_exit(127); /* no child left: cannot happen before the command's exit */
-		if (w != pid)
-			continue; /* an orphan, reaped */
-		c->cmd_status = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-		c->cmd_done = 1;
-		_exit(0);
-	}
 }
 
 /* ---- parent side ---- */
@@ -1255,12 +1240,81 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The embedded init program (init/init.c), built into this library. */
+extern const unsigned char sbx_init_blob[];
+extern const size_t sbx_init_blob_len;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_memfd = -1;
+static int init_errno;
+
+/* Put the init program in a sealed memfd, once per process: the sandbox
+ * execs it from there, so corral needs no file beside its binary. */
+static void init_program_make(void)
+{
+	int fd = memfd_create("corral-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	size_t off = 0;
+
+	if (fd < 0 && errno == EINVAL) /* kernels before 6.3 know no MFD_EXEC */
+		fd = memfd_create("corral-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		init_errno = errno;
+		return;
+	}
+	while (off < sbx_init_blob_len) {
+		ssize_t n = write(fd, sbx_init_blob + off, sbx_init_blob_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			init_errno = n < 0 ? errno : EIO;
+			close(fd);
+			return;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		init_errno = errno;
+		close(fd);
+		return;
+	}
+	init_memfd = fd;
+}
+
+static int init_program(struct corral_error *err)
+{
+	pthread_once(&init_once, init_program_make);
+	if (init_memfd < 0)
+		return corral_error_set(err, CORRAL_E_SANDBOX, init_errno,
+		                        "cannot prepare the sandbox's init: %s",
+		                        strerror(init_errno));
+	return init_memfd;
+}
+
+/* Read what init reported: the command's wait status ('S') or the errno of
+ * its failed exec ('E'). Leaves *status alone when init said nothing. */
+static void read_init_status(int fd, int *status, int *exec_errno)
+{
+	unsigned char msg[5];
+	int value;
+
+	if (read(fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+		return;
+	value = (int)((unsigned)msg[1] | (unsigned)msg[2] << 8 | (unsigned)msg[3] << 16 |
+	              (unsigned)msg[4] << 24);
+	if (msg[0] == 'S')
+		*status = WIFEXITED(value) ? WEXITSTATUS(value) : -WTERMSIG(value);
+	else if (msg[0] == 'E')
+		*exec_errno = value;
+}
+
 int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_error *err)
 {
 	static const char *const staging_dirs[] = STAGING_DIRS;
 	struct child_ctx *c = NULL;
 	int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, in_null = -1;
-	int notify_pair[2] = {-1, -1}, sync_pipe[2] = {-1, -1}, listener = -1, pidfd = -1;
+	int notify_pair[2] = {-1, -1}, status_pipe[2] = {-1, -1}, listener = -1, pidfd = -1;
+	char **init_argv = NULL;
+	int exec_errno = 0;
 	char *stack = MAP_FAILED;
 	uint64_t start, deadline = 0;
 	int flags, rc = 0, status = 0;
@@ -1376,27 +1430,40 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 	for (int i = 0; i < 3; i++)
 		c->tty = c->tty || isatty(c->stdio[i]);
 
-	/* Two stacks: init's, and the command's until it execs. */
-	stack = mmap(NULL, 2 * CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+	stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
 	             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED) {
 		rc = corral_error_set(err, CORRAL_E_NOMEM, errno, "cannot allocate a stack");
 		goto out;
 	}
-	c->cmd_stack = stack + CHILD_STACK_SIZE;
-	if (pipe2(sync_pipe, O_CLOEXEC) < 0) {
+	c->init_fd = init_program(err);
+	if (c->init_fd < 0) {
+		rc = c->init_fd;
+		goto out;
+	}
+	/* "corral-init", the resolved path, then the command's argv. */
+	{
+		size_t n = 0;
+		while (cfg->argv[n])
+			n++;
+		init_argv = calloc(n + 3, sizeof(*init_argv));
+		if (!init_argv) {
+			rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+			goto out;
+		}
+		init_argv[0] = (char *)"corral-init";
+		init_argv[1] = c->path;
+		memcpy(init_argv + 2, cfg->argv, n * sizeof(*init_argv));
+		c->init_argv = init_argv;
+	}
+	if (pipe2(status_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		rc = corral_error_set(err, CORRAL_E_SANDBOX, errno, "pipe: %s", strerror(errno));
 		goto out;
 	}
-	c->sync_fd = sync_pipe[1];
-	/* Init shares this process's memory: nothing in the sandbox may read it
-	 * through /proc/1/mem or /proc/1/environ (API keys live here). */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	c->status_fd = status_pipe[1];
 
-	/* No CLONE_VFORK: init keeps running after the command starts. This
-	 * thread waits for the start-up pipe's EOF instead. */
-	flags = CLONE_VM | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-	        CLONE_NEWUTS | SIGCHLD;
+	flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
+	        CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD;
 	if (!cfg->share_net)
 		flags |= CLONE_NEWNET;
 	start = now_ms();
@@ -1411,15 +1478,8 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 		                              : "");
 		goto out;
 	}
-	close_fd(&sync_pipe[1]);
-	/* EOF once the command has exec'd, or init has given up. */
-	for (;;) {
-		char byte;
-		ssize_t n = read(sync_pipe[0], &byte, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		break;
-	}
+	/* The child has exec'd init, or died: its copies of the fds are its own. */
+	close_fd(&status_pipe[1]);
 	close_fd(&out_pipe[1]);
 	close_fd(&err_pipe[1]);
 	close_fd(&notify_pair[1]);
@@ -1517,16 +1577,20 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 			if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) == 0) {
 				exited = true;
 				have_status = true;
-				/* The command's status as init recorded it; init's own
+				/* The command's status as init reported it; init's own
 				 * when it was killed (timeout, cancel) first. */
-				if (c->cmd_done)
-					status = c->cmd_status;
-				else
-					status =
-					    si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+				status = si.si_code == CLD_EXITED ? si.si_status : -si.si_status;
+				read_init_status(status_pipe[0], &status, &exec_errno);
 				res->duration_ms = now_ms() - start;
 			}
 		}
+	}
+	if (exec_errno && rc == 0) {
+		rc = corral_error_set(err,
+		                      exec_errno == ENOENT ? CORRAL_E_NOTFOUND : CORRAL_E_SANDBOX,
+		                      exec_errno, "%s: %s", cfg->argv[0], strerror(exec_errno));
+		res->exit_code = exec_errno == ENOENT ? 127 : 126;
+		have_status = false;
 	}
 	if (have_status) {
 		if (status >= 0) {
@@ -1560,13 +1624,14 @@ out:
 	close_fd(&err_pipe[1]);
 	close_fd(&notify_pair[0]);
 	close_fd(&notify_pair[1]);
-	close_fd(&sync_pipe[0]);
-	close_fd(&sync_pipe[1]);
+	close_fd(&status_pipe[0]);
+	close_fd(&status_pipe[1]);
+	free(init_argv);
 	close_fd(&in_null);
 	close_fd(&listener);
 	close_fd(&pidfd);
 	if (stack != MAP_FAILED)
-		munmap(stack, 2 * CHILD_STACK_SIZE);
+		munmap(stack, CHILD_STACK_SIZE);
 	if (c) {
 		sbx_landlock_release(&c->landlock);
 		sbx_cgroup_release(&c->cgroup);
