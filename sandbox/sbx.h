@@ -88,7 +88,9 @@ enum sbx_io {
 };
 
 struct sbx_config {
-	char *const *argv; /* argv[0] is looked up in envp's PATH when it has no '/' */
+	/* argv[0] is looked up in envp's PATH when it has no '/'; a path
+	 * "/proc/self/fd/N" names one of pass_fds as the program to run. */
+	char *const *argv;
 	char *const *envp; /* the child's whole environment */
 	const char *cwd;   /* inside the sandbox */
 	const struct sbx_mount *mounts;
@@ -99,12 +101,20 @@ struct sbx_config {
 	enum sbx_io stdin_mode, stdout_mode, stderr_mode;
 	int stdin_fd, stdout_fd, stderr_fd; /* for SBX_IO_INHERIT */
 	/*
+	 * Further fds the command gets, as 3, 4, ... in this order (a plugin
+	 * for the worker, a script). Borrowed; opened by the caller.
+	 */
+	const int *pass_fds;
+	size_t npass_fds; /* at most SBX_PASS_FDS_MAX */
+	/*
 	 * When >= 0 and readable, the run is cancelled: the whole tree is
 	 * killed and the result says so (signalfd for Ctrl-C, eventfd for an
 	 * MCP cancellation). Borrowed, never closed.
 	 */
 	int cancel_fd;
 };
+
+#define SBX_PASS_FDS_MAX   8
 
 #define SBX_VIOLATIONS_MAX 16
 #define SBX_VIOLATION_LEN  160

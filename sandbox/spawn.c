@@ -108,8 +108,9 @@ struct child_ctx {
 	dev_t own_devs[2]; /* the root tmpfs and the private /tmp: mount points may be made there */
 	int status_fd;     /* write end of init's status pipe */
 	int init_fd;       /* the init program, a sealed memfd */
-	char *const *init_argv; /* "corral-init", path, the command's argv */
+	char *const *init_argv; /* "corral-init", status fd, path, the command's argv */
 	char path[PATH_MAX];    /* the command, resolved in the sandbox */
+	char status_arg[16];    /* init's status fd, as its argv[1] */
 };
 
 static int child_fail(struct child_ctx *c, int code, int sys_errno, const char *fmt, ...)
@@ -860,6 +861,11 @@ static int resolve_command(struct child_ctx *c)
 
 	if (flen == 0 || flen >= sizeof(c->path))
 		return child_fail(c, CORRAL_E_NOTFOUND, ENOENT, "'%s': no such command", file);
+	if (strncmp(file, "/proc/self/fd/", 14) == 0) {
+		/* One of the passed fds: it exists only once init runs. */
+		memcpy(c->path, file, flen + 1);
+		return 0;
+	}
 	if (strchr(file, '/')) {
 		int rc = check_executable(file);
 		if (rc < 0 && rc != -ENOENT)
@@ -1054,15 +1060,36 @@ CHILD_ENTRY static int child_main(void *arg)
 	 * from fd 4, which its own exec closes.
 	 */
 	{
-		int st = fcntl(c->status_fd, F_DUPFD_CLOEXEC, 10);
-		int ini = fcntl(c->init_fd, F_DUPFD_CLOEXEC, 10);
-		if (st < 0 || ini < 0 || dup2(st, 3) < 0 || dup3(ini, 4, O_CLOEXEC) < 0 ||
-		    close_range(5, ~0u, 0) < 0) {
+		/* Move every source out of the way first (the targets may be
+		 * among them), then into place. */
+		size_t np = c->cfg->npass_fds;
+		int tmp[SBX_PASS_FDS_MAX + 2], base = 3 + (int)np;
+		for (size_t i = 0; i < np; i++)
+			tmp[i] = fcntl(c->cfg->pass_fds[i], F_DUPFD_CLOEXEC, 64);
+		tmp[np] = fcntl(c->status_fd, F_DUPFD_CLOEXEC, 64);
+		tmp[np + 1] = fcntl(c->init_fd, F_DUPFD_CLOEXEC, 64);
+		for (size_t i = 0; i < np + 2; i++) {
+			if (tmp[i] < 0) {
+				child_fail(c, CORRAL_E_SANDBOX, errno, "cannot pass fds: %s",
+				           strerror(errno));
+				goto fail;
+			}
+		}
+		for (size_t i = 0; i <= np; i++) {
+			if (dup2(tmp[i], 3 + (int)i) < 0) {
+				child_fail(c, CORRAL_E_SANDBOX, errno, "cannot pass fds: %s",
+				           strerror(errno));
+				goto fail;
+			}
+		}
+		if (dup3(tmp[np + 1], base + 1, O_CLOEXEC) < 0 ||
+		    close_range(base + 2, ~0u, 0) < 0) {
 			child_fail(c, CORRAL_E_SANDBOX, errno, "cannot close inherited fds");
 			goto fail;
 		}
+		snprintf(c->status_arg, sizeof(c->status_arg), "%d", base);
+		syscall(SYS_execveat, base + 1, "", c->init_argv, c->cfg->envp, AT_EMPTY_PATH);
 	}
-	syscall(SYS_execveat, 4, "", c->init_argv, c->cfg->envp, AT_EMPTY_PATH);
 	child_fail(c, CORRAL_E_SANDBOX, errno, "cannot start the sandbox's init: %s%s",
 	           strerror(errno), errno == EACCES ? " (is vm.memfd_noexec set to 2?)" : "");
 fail:
@@ -1326,6 +1353,9 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 	if (!cfg->argv || !cfg->argv[0] || !cfg->envp || !cfg->cwd)
 		return corral_error_set(err, CORRAL_E_INTERNAL, EINVAL,
 		                        "sandbox config without argv, envp or cwd");
+	if (cfg->npass_fds > SBX_PASS_FDS_MAX)
+		return corral_error_set(err, CORRAL_E_INTERNAL, EINVAL,
+		                        "sandbox config passes more than %d fds", SBX_PASS_FDS_MAX);
 	if (!cfg->limits.tmp_size)
 		return corral_error_set(err, CORRAL_E_INTERNAL, EINVAL,
 		                        "sandbox config without a /tmp size");
@@ -1446,14 +1476,15 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 		size_t n = 0;
 		while (cfg->argv[n])
 			n++;
-		init_argv = calloc(n + 3, sizeof(*init_argv));
+		init_argv = calloc(n + 4, sizeof(*init_argv));
 		if (!init_argv) {
 			rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
 			goto out;
 		}
 		init_argv[0] = (char *)"corral-init";
-		init_argv[1] = c->path;
-		memcpy(init_argv + 2, cfg->argv, n * sizeof(*init_argv));
+		init_argv[1] = c->status_arg;
+		init_argv[2] = c->path;
+		memcpy(init_argv + 3, cfg->argv, n * sizeof(*init_argv));
 		c->init_argv = init_argv;
 	}
 	if (pipe2(status_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {

@@ -7,8 +7,9 @@
  * restriction is in place, so it starts from a clean image that holds
  * nothing of corral's memory, with default signal handlers.
  *
- *   argv: corral-init PATH ARGV0 ARGS...     envp: the command's environment
- *   fd 3: the status pipe to corral (written once, then the process exits)
+ *   argv: corral-init STATUS_FD PATH ARGV0 ARGS...   envp: the command's environment
+ *   fd STATUS_FD: the status pipe to corral (written once, then the process
+ *   exits); fds below it are the command's (0-2 and any passed ones)
  *
  * It forks the command (pid 2), which execs PATH, and then only reaps: the
  * orphans the command leaves, and finally the command itself, whose wait
@@ -26,7 +27,6 @@
 #include <linux/wait.h>
 #include <signal.h>
 
-#define STATUS_FD 3
 #define WALL_FLAG 0x40000000 /* __WALL */
 
 static long sys3(long n, long a, long b, long c)
@@ -76,6 +76,8 @@ static long sys5(long n, long a, long b, long c, long d, long e)
 	return ret;
 }
 
+static int status_fd = -1;
+
 static void report(char tag, int value)
 {
 	char msg[5];
@@ -85,7 +87,7 @@ static void report(char tag, int value)
 	msg[2] = (char)((value >> 8) & 0xff);
 	msg[3] = (char)((value >> 16) & 0xff);
 	msg[4] = (char)((value >> 24) & 0xff);
-	sys3(__NR_write, STATUS_FD, (long)msg, sizeof(msg));
+	sys3(__NR_write, status_fd, (long)msg, sizeof(msg));
 }
 
 static __attribute__((noreturn)) void die(int code)
@@ -104,18 +106,24 @@ __attribute__((used, noreturn)) void init_main(long *sp)
 	long pid;
 	int status;
 
-	if (argc < 3)
+	if (argc < 4)
 		die(127);
+	status_fd = 0;
+	for (const char *p = argv[1]; *p; p++) {
+		if (*p < '0' || *p > '9' || status_fd > 1000)
+			die(127);
+		status_fd = status_fd * 10 + (*p - '0');
+	}
 	/* Nothing in the sandbox may read init through /proc/1 (environ, mem):
 	 * it holds nothing secret, but it is not the command's to inspect. */
 	sys5(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* The status pipe must not reach the command. */
-	sys3(__NR_fcntl, STATUS_FD, F_SETFD, FD_CLOEXEC);
+	sys3(__NR_fcntl, status_fd, F_SETFD, FD_CLOEXEC);
 	pid = sys5(__NR_clone, SIGCHLD, 0, 0, 0, 0); /* fork() */
 	if (pid < 0)
 		die(127);
 	if (pid == 0) {
-		long err = sys3(__NR_execve, (long)argv[1], (long)(argv + 2), (long)envp);
+		long err = sys3(__NR_execve, (long)argv[2], (long)(argv + 3), (long)envp);
 		report('E', (int)-err);
 		die(err == -2 /* ENOENT */ ? 127 : 126);
 	}
