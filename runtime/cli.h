@@ -35,16 +35,20 @@ int cli_bad_option(const char *cmd, int argc, char **argv);
 /* Print @text to stdout: the usage of @cmd. */
 void cli_print_usage(const struct cli_command *cmd);
 
+int cmd_call(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_tools(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
+extern const char cmd_call_usage[];
 extern const char cmd_doctor_usage[];
 extern const char cmd_exec_usage[];
 extern const char cmd_help_usage[];
 extern const char cmd_policy_usage[];
+extern const char cmd_tools_usage[];
 extern const char cmd_version_usage[];
 
 #endif

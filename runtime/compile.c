@@ -228,8 +228,7 @@ static int add_protect(struct sandbox_plan *plan, const char *abs, struct corral
  */
 #define GIT_CONFIG_MAX (1u << 20)
 
-static int protect_links_in(struct sandbox_plan *plan, const char *path,
-                            struct corral_error *err);
+static int protect_links_in(struct sandbox_plan *plan, const char *path, struct corral_error *err);
 
 static int add_hooks_path(struct sandbox_plan *plan, struct corral_error *err)
 {

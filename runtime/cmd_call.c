@@ -1,0 +1,183 @@
+/*
+ * cmd_call.c - `corral call`: run one tool call and print its result.
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "policy.h"
+#include "tools.h"
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char cmd_call_usage[] =
+    "usage: corral call TOOL [--args JSON | --args-file FILE | -] [--policy FILE|NAME]\n"
+    "                   [--workspace DIR] [--json]\n"
+    "\n"
+    "Run one call of TOOL in a sandbox built from the policy and print its result.\n"
+    "The arguments (a JSON object; default {}) are checked against the tool's input\n"
+    "schema first. '-' reads them from standard input.\n"
+    "\n"
+    "Exit status: 0 for a result, 1 for an error result (bad arguments, the tool's\n"
+    "error, a crash, a limit), 2 for bad usage, 125 when the sandbox could not be\n"
+    "set up.\n"
+    "\n"
+    "Examples:\n"
+    "  corral call read_file --args '{\"path\": \"README.md\", \"limit\": 20}'\n"
+    "  echo '{\"command\": \"make test\"}' | corral call exec -\n";
+
+static const char *limit_names[] = {"timeout", "memory", "processes", "output"};
+
+static char *result_json(const struct tool_result *r)
+{
+	cJSON *o = cJSON_CreateObject(), *content, *block, *arr;
+	char *text;
+
+	if (!o)
+		return NULL;
+	content = cJSON_AddArrayToObject(o, "content");
+	block = cJSON_CreateObject();
+	cJSON_AddStringToObject(block, "type", "text");
+	cJSON_AddStringToObject(block, "text", r->text ? r->text : "");
+	cJSON_AddItemToArray(content, block);
+	if (r->structured)
+		cJSON_AddItemToObject(o, "structuredContent", cJSON_Duplicate(r->structured, 1));
+	cJSON_AddBoolToObject(o, "isError", r->is_error);
+	if (r->signal)
+		cJSON_AddStringToObject(o, "signal", sigabbrev_np(r->signal) ?: "?");
+	cJSON_AddNumberToObject(o, "duration_ms", (double)r->duration_ms);
+	if (r->dropped)
+		cJSON_AddNumberToObject(o, "dropped_bytes", (double)r->dropped);
+	arr = cJSON_AddArrayToObject(o, "limits_hit");
+	for (unsigned i = 0; i < 4; i++)
+		if (r->limits_hit & (1u << i))
+			cJSON_AddItemToArray(arr, cJSON_CreateString(limit_names[i]));
+	arr = cJSON_AddArrayToObject(o, "violations");
+	for (size_t i = 0; i < r->nviolations; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(r->violations[i]));
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+int cmd_call(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"args", required_argument, NULL, 'a'},   {"args-file", required_argument, NULL, 'f'},
+	    {"policy", required_argument, NULL, 'p'}, {"workspace", required_argument, NULL, 'w'},
+	    {"json", no_argument, NULL, 'j'},         {NULL, 0, NULL, 0},
+	};
+	const char *policy_name = "workspace-write", *workspace = ".", *args_text = NULL;
+	const char *args_file = NULL, *tool_name = NULL;
+	struct corral_error err = {0};
+	struct tool_registry reg = {0};
+	struct tool_result res = {0};
+	const struct tool *tool;
+	struct policy *p = NULL;
+	cJSON *args = NULL;
+	char *owned = NULL;
+	bool json = false;
+	size_t len;
+	int opt, status;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "a:f:p:w:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			args_text = optarg;
+			break;
+		case 'f':
+			args_file = optarg;
+			break;
+		case 'p':
+			policy_name = optarg;
+			break;
+		case 'w':
+			workspace = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return cli_bad_option("call", argc, argv);
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (strcmp(argv[optind], "-") == 0 && !args_file && !args_text)
+			args_file = "/dev/stdin";
+		else if (!tool_name)
+			tool_name = argv[optind];
+		else
+			return cli_usage_error("call", "unexpected argument '%s'", argv[optind]);
+	}
+	if (!tool_name)
+		return cli_usage_error("call", "no tool named (see 'corral tools')");
+	if (args_text && args_file)
+		return cli_usage_error("call", "give the arguments once: --args, --args-file or -");
+	if (args_file) {
+		if (util_read_file(args_file, TOOL_ARGS_MAX, &owned, &len, &err) < 0) {
+			fprintf(stderr, "corral call: %s\n", err.message);
+			return CLI_EXIT_USAGE;
+		}
+		args_text = owned;
+	}
+	args = cJSON_Parse(args_text ? args_text : "{}");
+	if (!cJSON_IsObject(args)) {
+		fprintf(stderr, "corral call: the arguments are not a JSON object\n");
+		status = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (policy_load(policy_name, &p, &err) < 0 || tools_load(&reg, p, workspace, &err) < 0) {
+		fprintf(stderr, "corral call: %s\n", err.message);
+		status = CLI_EXIT_SANDBOX;
+		goto out;
+	}
+	tool = tools_find(&reg, tool_name);
+	if (!tool) {
+		const char *names[TOOLS_MAX + 1], *guess;
+		for (size_t i = 0; i < reg.count; i++)
+			names[i] = reg.tools[i].name;
+		names[reg.count] = NULL;
+		guess = util_suggest(tool_name, names);
+		fprintf(stderr, "corral call: no tool named '%s'%s%s%s. See 'corral tools'.\n",
+		        tool_name, guess ? "; did you mean '" : "", guess ? guess : "",
+		        guess ? "'?" : "");
+		status = CLI_EXIT_USAGE;
+		goto out;
+	}
+	if (tool_call(&reg, tool, args, p, workspace, &res, &err) < 0) {
+		fprintf(stderr, "corral call: %s\n", err.message);
+		status = CLI_EXIT_SANDBOX;
+		goto out;
+	}
+	if (json) {
+		char *text = result_json(&res);
+		if (text)
+			puts(text);
+		free(text);
+	} else {
+		FILE *out = res.is_error ? stderr : stdout;
+		if (res.text && *res.text) {
+			fputs(res.text, out);
+			if (res.text[strlen(res.text) - 1] != '\n')
+				fputc('\n', out);
+		} else if (res.structured) {
+			char *s = cJSON_Print(res.structured);
+			if (s)
+				fprintf(out, "%s\n", s);
+			free(s);
+		}
+	}
+	status = res.is_error ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+out:
+	tool_result_release(&res);
+	tools_release(&reg);
+	policy_free(p);
+	cJSON_Delete(args);
+	free(owned);
+	return status;
+}

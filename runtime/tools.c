@@ -1,0 +1,583 @@
+/*
+ * tools.c - discover plugins, describe their tools, run a call: always
+ * through the worker, in a sandbox.
+ */
+#define _GNU_SOURCE
+#include "tools.h"
+#include "compile.h"
+#include "schema.h"
+#include "state.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WORKER_NAME         "corral-worker"
+#define LUA_HOST            "lua.so"
+#define DESCRIBE_OUTPUT_MAX (4u << 20)
+#define DESCRIBE_TIMEOUT_MS 10000u
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int tools_locate(struct tool_registry *reg, struct corral_error *err)
+{
+	static const char *const layouts[][2] = {
+	    {"../plugins/" WORKER_NAME, "../plugins"},                   /* the build tree */
+	    {"../libexec/corral/" WORKER_NAME, "../lib/corral/plugins"}, /* installed */
+	};
+	char exe[PATH_MAX], path[PATH_MAX * 2];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return corral_error_set(err, CORRAL_E_IO, errno, "cannot find corral's own binary");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", exe, layouts[i][0]);
+		if (!is_file(path))
+			continue;
+		reg->worker = realpath(path, NULL);
+		snprintf(path, sizeof(path), "%s/%s", exe, layouts[i][1]);
+		reg->plugin_dir = realpath(path, NULL);
+		if (!reg->worker || !reg->plugin_dir)
+			return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		return 0;
+	}
+	return corral_error_set(err, CORRAL_E_NOTFOUND, ENOENT,
+	                        "cannot find %s next to %s (looked in ../plugins and "
+	                        "../libexec/corral)",
+	                        WORKER_NAME, exe);
+}
+
+/* A memfd holding @text, positioned at its start, for a command's stdin. */
+static int text_fd(const char *text, size_t len)
+{
+	int fd = memfd_create("corral-args", MFD_CLOEXEC);
+	size_t off = 0;
+
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct worker_run {
+	const struct tool_registry *reg;
+	const char *plugin;
+	const char *script;
+	const char *verb;  /* "describe" or "call" */
+	const char *tool;  /* for call */
+	const char *input; /* stdin text, or NULL */
+	bool read_only;    /* downgrade every writable path */
+	uint64_t timeout_ms;
+	uint64_t output_cap;
+};
+
+/* Run the worker in a sandbox built from @p; the result is the sandbox's. */
+static int worker_run(const struct worker_run *w, const struct policy *p, const char *workspace,
+                      struct sbx_result *res, struct corral_error *err)
+{
+	char cap[32], *argv[10];
+	int fds[3] = {-1, -1, -1}, in = -1, rc;
+	struct compile_opts opts = {.workspace = workspace};
+	struct sandbox_plan plan;
+	size_t nfds = 0, argc = 0;
+	char worker_path[32];
+	char *state = state_dir_path();
+
+	memset(res, 0, sizeof(*res));
+	opts.state_dir = state;
+	fds[nfds] = open(w->plugin, O_RDONLY | O_CLOEXEC);
+	if (fds[nfds++] < 0) {
+		rc = corral_error_set(err, CORRAL_E_NOTFOUND, errno, "cannot open plugin %s: %s",
+		                      w->plugin, strerror(errno));
+		goto out_fds;
+	}
+	if (w->script) {
+		fds[nfds] = open(w->script, O_RDONLY | O_CLOEXEC);
+		if (fds[nfds++] < 0) {
+			rc = corral_error_set(err, CORRAL_E_NOTFOUND, errno,
+			                      "cannot open script %s: %s", w->script,
+			                      strerror(errno));
+			goto out_fds;
+		}
+	}
+	fds[nfds] = open(w->reg->worker, O_RDONLY | O_CLOEXEC);
+	if (fds[nfds++] < 0) {
+		rc = corral_error_set(err, CORRAL_E_NOTFOUND, errno, "cannot open %s: %s",
+		                      w->reg->worker, strerror(errno));
+		goto out_fds;
+	}
+	/* The worker runs from the last passed fd: its path need not be
+	 * visible in the sandbox, nor the plugin's. */
+	snprintf(worker_path, sizeof(worker_path), "/proc/self/fd/%zu", 3 + nfds - 1);
+	argv[argc++] = worker_path;
+	argv[argc++] = (char *)w->verb;
+	if (w->tool)
+		argv[argc++] = (char *)w->tool;
+	if (w->script) {
+		argv[argc++] = (char *)"--script";
+		argv[argc++] = (char *)"/proc/self/fd/4";
+	}
+	if (w->output_cap) {
+		snprintf(cap, sizeof(cap), "%llu", (unsigned long long)w->output_cap);
+		argv[argc++] = (char *)"--output-cap";
+		argv[argc++] = cap;
+	}
+	argv[argc] = NULL;
+	opts.argv = argv;
+	opts.timeout_ms = w->timeout_ms;
+
+	rc = sandbox_compile(p, &opts, &plan, err);
+	if (rc < 0)
+		goto out_fds;
+	if (w->read_only)
+		for (size_t i = 0; i < plan.nmounts; i++)
+			if (plan.mounts[i].type == SBX_MOUNT_RW)
+				plan.mounts[i].type = SBX_MOUNT_RO;
+	plan.cfg.pass_fds = fds;
+	plan.cfg.npass_fds = nfds;
+	if (w->input) {
+		in = text_fd(w->input, strlen(w->input));
+		if (in < 0) {
+			rc = corral_error_set(err, CORRAL_E_IO, errno,
+			                      "cannot pass the arguments: %s", strerror(errno));
+			goto out_plan;
+		}
+		plan.cfg.stdin_mode = SBX_IO_INHERIT;
+		plan.cfg.stdin_fd = in;
+	}
+	plan.cfg.stdout_mode = plan.cfg.stderr_mode = SBX_IO_CAPTURE;
+	/* The worker caps the text; its JSON around it may be larger (escapes). */
+	plan.cfg.limits.output =
+	    (w->output_cap ? w->output_cap * 6 : DESCRIBE_OUTPUT_MAX) + TOOL_RESULT_SLACK;
+	rc = sbx_run(&plan.cfg, res, err);
+out_plan:
+	sandbox_plan_release(&plan);
+out_fds:
+	for (size_t i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (in >= 0)
+		close(in);
+	free(state);
+	return rc;
+}
+
+static char *dup_string(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+}
+
+static bool hint(const cJSON *ann, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ann, key));
+}
+
+static void tool_free(struct tool *t)
+{
+	free(t->name);
+	free(t->title);
+	free(t->description);
+	cJSON_Delete(t->input_schema);
+	cJSON_Delete(t->output_schema);
+	free(t->plugin);
+	free(t->script);
+}
+
+/* Describe the plugin (or script) and add its tools to @reg. */
+static int describe(struct tool_registry *reg, const char *plugin, const char *script,
+                    const struct policy *p, const char *workspace, struct corral_error *err)
+{
+	struct worker_run w = {.reg = reg,
+	                       .plugin = plugin,
+	                       .script = script,
+	                       .verb = "describe",
+	                       .read_only = true,
+	                       .timeout_ms = DESCRIBE_TIMEOUT_MS};
+	const char *what = script ? script : plugin;
+	struct sbx_result res;
+	cJSON *doc = NULL, *tools, *t;
+	int rc;
+
+	rc = worker_run(&w, p, workspace, &res, err);
+	if (rc < 0) {
+		sbx_result_release(&res);
+		return rc;
+	}
+	doc = res.out.data ? cJSON_Parse(res.out.data) : NULL;
+	tools = cJSON_GetObjectItemCaseSensitive(doc, "tools");
+	if (!cJSON_IsArray(tools) || res.exit_code != 0) {
+		const cJSON *msg =
+		    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "content"), 0);
+		msg = cJSON_GetObjectItemCaseSensitive(msg, "text");
+		if (cJSON_IsString(msg))
+			rc = corral_error_set(err, CORRAL_E_NOTFOUND, 0, "plugin %s: %s", what,
+			                      msg->valuestring);
+		else if (res.signal)
+			rc = corral_error_set(err, CORRAL_E_NOTFOUND, 0,
+			                      "plugin %s crashed while describing its tools (%s)",
+			                      what, sigabbrev_np(res.signal) ?: "signal");
+		else
+			rc = corral_error_set(
+			    err, CORRAL_E_NOTFOUND, 0,
+			    "plugin %s did not describe its tools (exit status %d)%s%s", what,
+			    res.exit_code, res.err.len ? ": " : "",
+			    res.err.len ? res.err.data : "");
+		goto out;
+	}
+	cJSON_ArrayForEach(t, tools)
+	{
+		struct tool nt = {0}, *grown;
+		const cJSON *ann = cJSON_GetObjectItemCaseSensitive(t, "annotations");
+		const struct tool *dup;
+
+		nt.name = dup_string(t, "name");
+		nt.title = dup_string(t, "title");
+		nt.description = dup_string(t, "description");
+		nt.input_schema =
+		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(t, "inputSchema"), 1);
+		if (cJSON_GetObjectItemCaseSensitive(t, "outputSchema"))
+			nt.output_schema =
+			    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(t, "outputSchema"), 1);
+		nt.read_only = hint(ann, "readOnlyHint");
+		nt.destructive = hint(ann, "destructiveHint");
+		nt.idempotent = hint(ann, "idempotentHint");
+		nt.open_world = hint(ann, "openWorldHint");
+		nt.plugin = strdup(plugin);
+		nt.script = script ? strdup(script) : NULL;
+		if (!nt.name || !nt.description || !nt.input_schema || !nt.plugin ||
+		    (script && !nt.script)) {
+			tool_free(&nt);
+			rc = corral_error_set(
+			    err, CORRAL_E_NOTFOUND, 0,
+			    "plugin %s described a tool without a name, description "
+			    "or input schema",
+			    what);
+			goto out;
+		}
+		dup = tools_find(reg, nt.name);
+		if (dup) {
+			rc = corral_error_set(err, CORRAL_E_USAGE, 0,
+			                      "two tools are named '%s': one in %s, one in %s",
+			                      nt.name, dup->script ? dup->script : dup->plugin,
+			                      what);
+			tool_free(&nt);
+			goto out;
+		}
+		if (reg->count >= TOOLS_MAX) {
+			tool_free(&nt);
+			rc = corral_error_set(err, CORRAL_E_TOOLARGE, 0, "more than %u tools",
+			                      TOOLS_MAX);
+			goto out;
+		}
+		grown = realloc(reg->tools, (reg->count + 1) * sizeof(*grown));
+		if (!grown) {
+			tool_free(&nt);
+			rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+			goto out;
+		}
+		reg->tools = grown;
+		reg->tools[reg->count++] = nt;
+	}
+out:
+	cJSON_Delete(doc);
+	sbx_result_release(&res);
+	return rc;
+}
+
+static int name_order(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every plugin in @dir, in name order: *.so (not the Lua host) and *.lua. */
+static int load_dir(struct tool_registry *reg, const char *dir, const struct policy *p,
+                    const char *workspace, struct corral_error *err)
+{
+	char *names[TOOLS_MAX];
+	size_t n = 0;
+	struct dirent *de;
+	char lua[PATH_MAX];
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (!d)
+		return 0; /* a directory that is not there holds no plugins */
+	snprintf(lua, sizeof(lua), "%s/%s", reg->plugin_dir, LUA_HOST);
+	while ((de = readdir(d)) && n < TOOLS_MAX) {
+		size_t len = strlen(de->d_name);
+		bool so = len > 3 && strcmp(de->d_name + len - 3, ".so") == 0;
+		bool script = len > 4 && strcmp(de->d_name + len - 4, ".lua") == 0;
+		if ((!so && !script) || strcmp(de->d_name, LUA_HOST) == 0)
+			continue;
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), name_order);
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX * 2];
+		size_t len = strlen(names[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (rc == 0 && len > 4 && strcmp(names[i] + len - 4, ".lua") == 0) {
+			if (!is_file(lua))
+				rc = corral_error_set(err, CORRAL_E_NOTFOUND, ENOENT,
+				                      "%s needs the Lua host %s, which is missing",
+				                      path, lua);
+			else
+				rc = describe(reg, lua, path, p, workspace, err);
+		} else if (rc == 0) {
+			rc = describe(reg, path, NULL, p, workspace, err);
+		}
+		free(names[i]);
+	}
+	return rc;
+}
+
+int tools_load(struct tool_registry *reg, const struct policy *p, const char *workspace,
+               struct corral_error *err)
+{
+	const char *extra = getenv("CORRAL_PLUGIN_PATH");
+	int rc;
+
+	memset(reg, 0, sizeof(*reg));
+	rc = tools_locate(reg, err);
+	if (rc == 0)
+		rc = load_dir(reg, reg->plugin_dir, p, workspace, err);
+	if (rc == 0 && extra && *extra) {
+		char *copy = strdup(extra), *save = NULL;
+		if (!copy)
+			rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && rc == 0;
+		     dir = strtok_r(NULL, ":", &save))
+			rc = load_dir(reg, dir, p, workspace, err);
+		free(copy);
+	}
+	if (rc < 0)
+		tools_release(reg);
+	return rc;
+}
+
+const struct tool *tools_find(const struct tool_registry *reg, const char *name)
+{
+	for (size_t i = 0; i < reg->count; i++)
+		if (strcmp(reg->tools[i].name, name) == 0)
+			return &reg->tools[i];
+	return NULL;
+}
+
+void tools_release(struct tool_registry *reg)
+{
+	if (!reg)
+		return;
+	for (size_t i = 0; i < reg->count; i++)
+		tool_free(&reg->tools[i]);
+	free(reg->tools);
+	free(reg->worker);
+	free(reg->plugin_dir);
+	memset(reg, 0, sizeof(*reg));
+}
+
+cJSON *tool_to_json(const struct tool *t)
+{
+	cJSON *o = cJSON_CreateObject(), *ann;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", t->name);
+	if (t->title)
+		cJSON_AddStringToObject(o, "title", t->title);
+	cJSON_AddStringToObject(o, "description", t->description);
+	cJSON_AddItemToObject(o, "inputSchema", cJSON_Duplicate(t->input_schema, 1));
+	if (t->output_schema)
+		cJSON_AddItemToObject(o, "outputSchema", cJSON_Duplicate(t->output_schema, 1));
+	ann = cJSON_AddObjectToObject(o, "annotations");
+	cJSON_AddBoolToObject(ann, "readOnlyHint", t->read_only);
+	cJSON_AddBoolToObject(ann, "destructiveHint", t->destructive);
+	cJSON_AddBoolToObject(ann, "idempotentHint", t->idempotent);
+	cJSON_AddBoolToObject(ann, "openWorldHint", t->open_world);
+	return o;
+}
+
+/* Make @res an error result with @fmt as its text. */
+static int result_error(struct tool_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int result_error(struct tool_result *res, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	free(res->text);
+	res->text = n < 0 ? NULL : text;
+	res->is_error = true;
+	return res->text ? 0 : -CORRAL_E_NOMEM;
+}
+
+/* Join the text blocks of a worker's "content" array. */
+static char *join_content(const cJSON *content)
+{
+	size_t len = 0, off = 0;
+	const cJSON *c;
+	char *out;
+
+	cJSON_ArrayForEach(c, content)
+	{
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "text");
+		if (cJSON_IsString(t))
+			len += strlen(t->valuestring) + 1;
+	}
+	out = malloc(len + 1);
+	if (!out)
+		return NULL;
+	cJSON_ArrayForEach(c, content)
+	{
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "text");
+		size_t n;
+		if (!cJSON_IsString(t))
+			continue;
+		n = strlen(t->valuestring);
+		memcpy(out + off, t->valuestring, n);
+		off += n;
+		if (n && t->valuestring[n - 1] != '\n' && c->next)
+			out[off++] = '\n';
+	}
+	out[off] = '\0';
+	return out;
+}
+
+int tool_call(const struct tool_registry *reg, const struct tool *tool, const cJSON *args,
+              const struct policy *p, const char *workspace, struct tool_result *res,
+              struct corral_error *err)
+{
+	struct worker_run w = {.reg = reg,
+	                       .plugin = tool->plugin,
+	                       .script = tool->script,
+	                       .verb = "call",
+	                       .tool = tool->name,
+	                       .output_cap = p->limits.output};
+	struct corral_error verr = {0};
+	struct sbx_result sres;
+	cJSON *doc = NULL;
+	char *input;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->exit_code = -1;
+	if (!cJSON_IsObject(args))
+		return result_error(res, "the arguments of %s must be a JSON object", tool->name);
+	if (schema_validate(tool->input_schema, args, &verr) < 0)
+		return result_error(res, "bad arguments for %s: %s", tool->name, verr.message);
+	input = cJSON_PrintUnformatted(args);
+	if (!input)
+		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+	if (strlen(input) > TOOL_ARGS_MAX) {
+		free(input);
+		return result_error(res, "the arguments of %s are larger than %u bytes", tool->name,
+		                    TOOL_ARGS_MAX);
+	}
+	w.input = input;
+	rc = worker_run(&w, p, workspace, &sres, err);
+	free(input);
+	if (rc < 0) {
+		sbx_result_release(&sres);
+		return rc;
+	}
+	res->exit_code = sres.exit_code;
+	res->signal = sres.signal;
+	res->duration_ms = sres.duration_ms;
+	res->limits_hit = sres.limits_hit;
+	if (sres.nviolations) {
+		res->violations = calloc(sres.nviolations, sizeof(char *));
+		for (size_t i = 0; res->violations && i < sres.nviolations; i++)
+			if ((res->violations[i] = strdup(sres.violations[i])))
+				res->nviolations++;
+	}
+	doc = sres.out.data && !sres.out.truncated ? cJSON_Parse(sres.out.data) : NULL;
+	if (cJSON_IsObject(doc)) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "structuredContent");
+		const cJSON *tr = cJSON_GetObjectItemCaseSensitive(doc, "truncated");
+		res->is_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "isError"));
+		res->text = join_content(cJSON_GetObjectItemCaseSensitive(doc, "content"));
+		if (st)
+			res->structured = cJSON_Duplicate(st, 1);
+		tr = cJSON_GetObjectItemCaseSensitive(tr, "dropped_bytes");
+		if (cJSON_IsNumber(tr))
+			res->dropped = (uint64_t)tr->valuedouble;
+		if (!res->text)
+			rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+	} else if (sres.limits_hit & SBX_LIMIT_TIMEOUT) {
+		rc = result_error(res, "%s was stopped: %s", tool->name,
+		                  sres.nviolations ? sres.violations[0] : "timeout");
+	} else if (sres.limits_hit & (SBX_LIMIT_MEMORY | SBX_LIMIT_PROCESSES)) {
+		rc = result_error(res, "%s was stopped: %s", tool->name,
+		                  sres.nviolations ? sres.violations[0] : "a limit was hit");
+	} else if (sres.signal) {
+		rc =
+		    result_error(res, "%s crashed: killed by SIG%s%s%.300s", tool->name,
+		                 sigabbrev_np(sres.signal) ?: "?", sres.err.len ? "; stderr: " : "",
+		                 sres.err.len ? sres.err.data : "");
+	} else if (sres.out.truncated) {
+		rc = result_error(res, "%s produced more output than the limit allows", tool->name);
+	} else {
+		rc = result_error(res, "%s ended (exit status %d) without a result%s%.300s",
+		                  tool->name, sres.exit_code, sres.err.len ? "; stderr: " : "",
+		                  sres.err.len ? sres.err.data : "");
+	}
+	cJSON_Delete(doc);
+	sbx_result_release(&sres);
+	return rc;
+}
+
+void tool_result_release(struct tool_result *res)
+{
+	if (!res)
+		return;
+	free(res->text);
+	cJSON_Delete(res->structured);
+	for (size_t i = 0; i < res->nviolations; i++)
+		free(res->violations[i]);
+	free(res->violations);
+	memset(res, 0, sizeof(*res));
+}
