@@ -698,7 +698,8 @@ int sandbox_compile(const struct policy *p, const struct compile_opts *opts,
 	    (rc = add_root_only_masks(plan, err)) < 0)
 		goto fail;
 
-	qsort(plan->mounts, plan->nmounts, sizeof(*plan->mounts), mount_order);
+	if (plan->nmounts)
+		qsort(plan->mounts, plan->nmounts, sizeof(*plan->mounts), mount_order);
 
 	/* Environment: only what the policy names. */
 	plan->env = calloc(1, sizeof(*plan->env));
