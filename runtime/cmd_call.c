@@ -143,9 +143,14 @@ int cmd_call(int argc, char **argv)
 			names[i] = reg.tools[i].name;
 		names[reg.count] = NULL;
 		guess = util_suggest(tool_name, names);
-		fprintf(stderr, "corral call: no tool named '%s'%s%s%s. See 'corral tools'.\n",
-		        tool_name, guess ? "; did you mean '" : "", guess ? guess : "",
-		        guess ? "'?" : "");
+		if (guess)
+			fprintf(stderr,
+			        "corral call: no tool named '%s'; did you mean '%s'? See 'corral "
+			        "tools'.\n",
+			        tool_name, guess);
+		else
+			fprintf(stderr, "corral call: no tool named '%s'. See 'corral tools'.\n",
+			        tool_name);
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +93,127 @@ static int text_fd(const char *text, size_t len)
 	return fd;
 }
 
+/*
+ * Sealed, read-only copies of the worker, plugins and scripts, made once
+ * per process and passed to every sandbox. The sandbox can then exec and
+ * dlopen them through /proc/self/fd whatever their host path: a file
+ * outside the sandbox's view is neither visible nor executable under
+ * Landlock, but a memfd is its own. A copy is remade when its file changes.
+ */
+#define SEALED_MAX      64
+#define SEALED_FILE_MAX (64u << 20)
+
+static struct sealed {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	int fd;
+} sealed[SEALED_MAX];
+static size_t nsealed;
+static pthread_mutex_t sealed_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int sealed_make(const char *path, const struct stat *st, struct corral_error *err)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC), fd;
+	off_t left = st->st_size;
+
+	if (in < 0)
+		return corral_error_set(err, CORRAL_E_NOTFOUND, errno, "cannot open %s: %s", path,
+		                        strerror(errno));
+	fd =
+	    memfd_create("corral-plugin", MFD_CLOEXEC | MFD_ALLOW_SEALING | 0x0010u /* MFD_EXEC */);
+	if (fd < 0 && errno == EINVAL)
+		fd = memfd_create("corral-plugin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		close(in);
+		return corral_error_set(err, CORRAL_E_IO, errno, "memfd_create: %s",
+		                        strerror(errno));
+	}
+	while (left > 0) {
+		ssize_t n = sendfile(fd, in, NULL, (size_t)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			close(in);
+			close(fd);
+			return corral_error_set(err, CORRAL_E_IO, e, "cannot copy %s: %s", path,
+			                        strerror(e));
+		}
+		left -= n;
+	}
+	close(in);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		close(fd);
+		return corral_error_set(err, CORRAL_E_IO, errno, "cannot seal the copy of %s: %s",
+		                        path, strerror(errno));
+	}
+	return fd;
+}
+
+/* The sealed copy of @path (owned by the cache; do not close). */
+static int sealed_copy(const char *path, struct corral_error *err)
+{
+	struct stat st;
+	int fd = -1;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return corral_error_set(err, CORRAL_E_NOTFOUND, errno ? errno : EINVAL,
+		                        "%s: not a readable file", path);
+	if (st.st_size > (off_t)SEALED_FILE_MAX)
+		return corral_error_set(err, CORRAL_E_TOOLARGE, EFBIG, "%s is larger than %u bytes",
+		                        path, SEALED_FILE_MAX);
+	pthread_mutex_lock(&sealed_lock);
+	for (size_t i = 0; i < nsealed; i++) {
+		struct sealed *e = &sealed[i];
+		if (strcmp(e->path, path) != 0)
+			continue;
+		if (e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
+		    e->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    e->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+			fd = e->fd;
+			goto out;
+		}
+		/* Changed on disk: replace the copy. */
+		fd = sealed_make(path, &st, err);
+		if (fd >= 0) {
+			close(e->fd);
+			e->fd = fd;
+			e->dev = st.st_dev;
+			e->ino = st.st_ino;
+			e->size = st.st_size;
+			e->mtime = st.st_mtim;
+		}
+		goto out;
+	}
+	if (nsealed == SEALED_MAX) {
+		fd = corral_error_set(err, CORRAL_E_TOOLARGE, 0, "more than %d plugin files",
+		                      SEALED_MAX);
+		goto out;
+	}
+	fd = sealed_make(path, &st, err);
+	if (fd >= 0) {
+		struct sealed *e = &sealed[nsealed];
+		e->path = strdup(path);
+		if (!e->path) {
+			close(fd);
+			fd = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+			goto out;
+		}
+		e->fd = fd;
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+		e->size = st.st_size;
+		e->mtime = st.st_mtim;
+		nsealed++;
+	}
+out:
+	pthread_mutex_unlock(&sealed_lock);
+	return fd;
+}
+
 struct worker_run {
 	const struct tool_registry *reg;
 	const char *plugin;
@@ -117,25 +240,22 @@ static int worker_run(const struct worker_run *w, const struct policy *p, const 
 
 	memset(res, 0, sizeof(*res));
 	opts.state_dir = state;
-	fds[nfds] = open(w->plugin, O_RDONLY | O_CLOEXEC);
+	/* Borrowed from the cache of sealed copies: not closed here. */
+	fds[nfds] = sealed_copy(w->plugin, err);
 	if (fds[nfds++] < 0) {
-		rc = corral_error_set(err, CORRAL_E_NOTFOUND, errno, "cannot open plugin %s: %s",
-		                      w->plugin, strerror(errno));
+		rc = fds[nfds - 1];
 		goto out_fds;
 	}
 	if (w->script) {
-		fds[nfds] = open(w->script, O_RDONLY | O_CLOEXEC);
+		fds[nfds] = sealed_copy(w->script, err);
 		if (fds[nfds++] < 0) {
-			rc = corral_error_set(err, CORRAL_E_NOTFOUND, errno,
-			                      "cannot open script %s: %s", w->script,
-			                      strerror(errno));
+			rc = fds[nfds - 1];
 			goto out_fds;
 		}
 	}
-	fds[nfds] = open(w->reg->worker, O_RDONLY | O_CLOEXEC);
+	fds[nfds] = sealed_copy(w->reg->worker, err);
 	if (fds[nfds++] < 0) {
-		rc = corral_error_set(err, CORRAL_E_NOTFOUND, errno, "cannot open %s: %s",
-		                      w->reg->worker, strerror(errno));
+		rc = fds[nfds - 1];
 		goto out_fds;
 	}
 	/* The worker runs from the last passed fd: its path need not be
@@ -185,13 +305,75 @@ static int worker_run(const struct worker_run *w, const struct policy *p, const 
 out_plan:
 	sandbox_plan_release(&plan);
 out_fds:
-	for (size_t i = 0; i < 3; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
 	if (in >= 0)
 		close(in);
 	free(state);
 	return rc;
+}
+
+/* "dev:ino:size:mtime" of @path, for the description cache. */
+static void fingerprint_add(char *buf, size_t size, const char *path)
+{
+	struct stat st;
+	size_t len = strlen(buf);
+
+	if (!path || stat(path, &st) < 0)
+		snprintf(buf + len, size - len, "-;");
+	else
+		snprintf(buf + len, size - len, "%llu:%llu:%lld:%lld.%09ld;",
+		         (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		         (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+static void cache_load(struct tool_registry *reg)
+{
+	char *state = state_dir_path(), *text = NULL;
+	struct corral_error ignored;
+	size_t len;
+
+	if (!state)
+		return;
+	if (asprintf(&reg->cache_path, "%s/tools-cache.json", state) < 0)
+		reg->cache_path = NULL;
+	free(state);
+	if (reg->cache_path &&
+	    util_read_file(reg->cache_path, DESCRIBE_OUTPUT_MAX * 4, &text, &len, &ignored) == 0)
+		reg->cache = cJSON_Parse(text);
+	free(text);
+	if (!cJSON_IsObject(reg->cache)) {
+		cJSON_Delete(reg->cache);
+		reg->cache = cJSON_CreateObject();
+	}
+}
+
+/* Write the cache atomically; a failure only costs a describe next time. */
+static void cache_save(struct tool_registry *reg)
+{
+	char *text, *tmp = NULL, *dir, *slash;
+	FILE *f;
+
+	if (!reg->cache_dirty || !reg->cache_path)
+		return;
+	dir = strdup(reg->cache_path);
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash) {
+		*slash = '\0';
+		util_mkdir_p(dir, 0700);
+	}
+	free(dir);
+	text = cJSON_PrintUnformatted(reg->cache);
+	if (text && asprintf(&tmp, "%s.%d.tmp", reg->cache_path, (int)getpid()) >= 0) {
+		f = fopen(tmp, "we");
+		if (f) {
+			bool ok = fputs(text, f) >= 0;
+			ok = fclose(f) == 0 && ok;
+			if (!ok || rename(tmp, reg->cache_path) < 0)
+				unlink(tmp);
+		}
+	}
+	free(tmp);
+	free(text);
+	reg->cache_dirty = false;
 }
 
 static char *dup_string(const cJSON *o, const char *key)
@@ -228,16 +410,40 @@ static int describe(struct tool_registry *reg, const char *plugin, const char *s
 	                       .read_only = true,
 	                       .timeout_ms = DESCRIBE_TIMEOUT_MS};
 	const char *what = script ? script : plugin;
-	struct sbx_result res;
-	cJSON *doc = NULL, *tools, *t;
-	int rc;
+	struct sbx_result res = {0};
+	cJSON *doc = NULL, *tools, *t, *entry;
+	char key[PATH_MAX * 2 + 2], print[512] = "";
+	int rc = 0;
 
-	rc = worker_run(&w, p, workspace, &res, err);
-	if (rc < 0) {
-		sbx_result_release(&res);
-		return rc;
+	snprintf(key, sizeof(key), "%s|%s", plugin, script ? script : "");
+	fingerprint_add(print, sizeof(print), plugin);
+	fingerprint_add(print, sizeof(print), script);
+	fingerprint_add(print, sizeof(print), reg->worker);
+	entry = reg->cache ? cJSON_GetObjectItemCaseSensitive(reg->cache, key) : NULL;
+	if (cJSON_IsObject(entry) &&
+	    cJSON_IsString(cJSON_GetObjectItemCaseSensitive(entry, "fingerprint")) &&
+	    strcmp(cJSON_GetObjectItemCaseSensitive(entry, "fingerprint")->valuestring, print) ==
+	        0) {
+		doc = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(entry, "describe"), 1);
+	} else {
+		rc = worker_run(&w, p, workspace, &res, err);
+		if (rc < 0) {
+			sbx_result_release(&res);
+			return rc;
+		}
+		doc = res.out.data ? cJSON_Parse(res.out.data) : NULL;
+		if (res.exit_code == 0 &&
+		    cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "tools")) && reg->cache) {
+			cJSON *e = cJSON_CreateObject();
+			if (e) {
+				cJSON_AddStringToObject(e, "fingerprint", print);
+				cJSON_AddItemToObject(e, "describe", cJSON_Duplicate(doc, 1));
+				cJSON_DeleteItemFromObjectCaseSensitive(reg->cache, key);
+				cJSON_AddItemToObject(reg->cache, key, e);
+				reg->cache_dirty = true;
+			}
+		}
 	}
-	doc = res.out.data ? cJSON_Parse(res.out.data) : NULL;
 	tools = cJSON_GetObjectItemCaseSensitive(doc, "tools");
 	if (!cJSON_IsArray(tools) || res.exit_code != 0) {
 		const cJSON *msg =
@@ -378,6 +584,7 @@ int tools_load(struct tool_registry *reg, const struct policy *p, const char *wo
 	int rc;
 
 	memset(reg, 0, sizeof(*reg));
+	cache_load(reg);
 	rc = tools_locate(reg, err);
 	if (rc == 0)
 		rc = load_dir(reg, reg->plugin_dir, p, workspace, err);
@@ -390,6 +597,7 @@ int tools_load(struct tool_registry *reg, const struct policy *p, const char *wo
 			rc = load_dir(reg, dir, p, workspace, err);
 		free(copy);
 	}
+	cache_save(reg);
 	if (rc < 0)
 		tools_release(reg);
 	return rc;
@@ -412,6 +620,8 @@ void tools_release(struct tool_registry *reg)
 	free(reg->tools);
 	free(reg->worker);
 	free(reg->plugin_dir);
+	cJSON_Delete(reg->cache);
+	free(reg->cache_path);
 	memset(reg, 0, sizeof(*reg));
 }
 

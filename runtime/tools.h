@@ -40,6 +40,12 @@ struct tool_registry {
 	size_t count;
 	char *worker;     /* path of corral-worker */
 	char *plugin_dir; /* the shipped plugins */
+	/* Descriptions kept between runs in the state directory, keyed by the
+	 * plugin's (and script's and worker's) identity: device, inode, size
+	 * and mtime. A changed file is described again. */
+	cJSON *cache;
+	char *cache_path;
+	bool cache_dirty;
 };
 
 /* Where the worker and the shipped plugins are, next to corral's binary.

@@ -8,6 +8,7 @@
 #include <corral/error.h>
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Levenshtein distance between @a and @b, capped at @cap (returns cap+1 when
  * farther), for "did you mean" suggestions. */
@@ -33,5 +34,8 @@ int util_read_file(const char *path, size_t cap, char **out, size_t *len, struct
  * For putting a command's output into JSON. NULL when out of memory.
  */
 char *util_utf8_sanitize(const char *in, size_t len);
+
+/* mkdir -p @path with @mode for the directories it creates. 0 or -errno. */
+int util_mkdir_p(const char *path, mode_t mode);
 
 #endif

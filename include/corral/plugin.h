@@ -148,6 +148,10 @@ struct corral_host {
 	 * plain plugin. */
 	const char *(*script)(void);
 
+	/* The most text content this call keeps (the worker's --output-cap),
+	 * so that a tool can bound what it gathers before add_text drops it. */
+	size_t (*output_cap)(struct corral_call *call);
+
 	/* New slots go here, at the end, and are tested with CORRAL_HOST_HAS. */
 };
 
