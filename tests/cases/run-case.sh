@@ -11,6 +11,8 @@
 #   !stderr: ERE         no line of stderr may match (repeatable)
 #   skip-unless: CMD     run CMD first; if it fails the case is reported as
 #                        skipped (exit 77) with CMD in the message
+#   env: NAME=VALUE      set an environment variable for corral (VALUE is
+#                        expanded like args; repeatable)
 #   setup: CMD           run CMD with bash in $TMPWS before the command
 #                        (repeatable; a failing setup fails the case)
 # The command runs with SRCDIR as its working directory, so paths in args
@@ -22,7 +24,7 @@ corral=$1 src=$2 case=$3
 [ -f "$case" ] || { echo "FAIL: case $case missing"; exit 1; }
 
 args="" expect_exit=0 stdin_text="" have_args=0
-declare -a out_pat=() err_pat=() nout_pat=() nerr_pat=() skip_unless=() setup=()
+declare -a out_pat=() err_pat=() nout_pat=() nerr_pat=() skip_unless=() setup=() envs=()
 while IFS= read -r line || [ -n "$line" ]; do
 	case "$line" in
 	'#'* | '') ;;
@@ -35,6 +37,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	'!stderr:'*) nerr_pat+=("${line#!stderr: }") ;;
 	skip-unless:*) skip_unless+=("${line#skip-unless: }") ;;
 	setup:*) setup+=("${line#setup: }") ;;
+	env:*) envs+=("${line#env: }") ;;
 	*) echo "FAIL: $case: unknown directive: $line"; exit 1 ;;
 	esac
 done <"$case"
@@ -54,6 +57,9 @@ trap 'rm -rf "$tmp" "$TMPWS"' EXIT
 export CORRAL="$corral" TMPWS
 for cmd in "${setup[@]+"${setup[@]}"}"; do
 	(cd "$TMPWS" && bash -c "$cmd") || { echo "FAIL: $case: setup failed: $cmd"; exit 1; }
+done
+for e in "${envs[@]+"${envs[@]}"}"; do
+	eval "export $e"
 done
 eval "set -- $args"
 printf '%s' "$stdin_text" | "$corral" "$@" >"$tmp/out" 2>"$tmp/err"
