@@ -726,8 +726,8 @@ static int worker_run(int argc, char **argv)
 	const struct worker_tool *tool = NULL;
 	const uint32_t *abi;
 	void *handle;
-	char *args;
-	size_t args_len;
+	char *args = NULL;
+	size_t args_len = 0;
 	cJSON *parsed;
 	int rc;
 
