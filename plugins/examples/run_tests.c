@@ -209,20 +209,20 @@ struct tail {
 
 static void tail_add(struct tail *t, const char *data, size_t len)
 {
-	t->total += len;
-	if (len >= sizeof(t->buf)) {
-		memcpy(t->buf, data + len - sizeof(t->buf), sizeof(t->buf));
-		t->len = sizeof(t->buf);
-		return;
-	}
-	if (t->len + len > sizeof(t->buf)) {
-		size_t drop = t->len + len - sizeof(t->buf);
+	size_t keep;
 
-		memmove(t->buf, t->buf + drop, t->len - drop);
-		t->len -= drop;
+	t->total += len;
+	if (len > sizeof(t->buf)) {
+		data += len - sizeof(t->buf);
+		len = sizeof(t->buf);
 	}
-	memcpy(t->buf + t->len, data, len);
-	t->len += len;
+	/* Keep the newest bytes that still leave room for @len more. */
+	keep = sizeof(t->buf) - len;
+	if (t->len < keep)
+		keep = t->len;
+	memmove(t->buf, t->buf + (t->len - keep), keep);
+	memcpy(t->buf + keep, data, len);
+	t->len = keep + len;
 }
 
 /* Run @command, output (stdout and stderr together) into @t. Returns the
