@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -344,9 +346,38 @@ static int add_home_startup(struct sandbox_plan *plan, struct corral_error *err)
  * symlinks.
  */
 #define ROOT_ONLY_WALK_MAX 20000u
+/* The scan costs a stat per entry of /etc (~2 ms): a long-lived process
+ * reuses it for this long before looking again. */
+#define ROOT_ONLY_RESCAN_S 30
 
-static int mask_root_only(struct sandbox_plan *plan, int dirfd, char *path, size_t len,
-                          size_t *visited, struct corral_error *err)
+struct path_list {
+	char **items;
+	size_t count;
+};
+
+static void path_list_clear(struct path_list *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->count = 0;
+}
+
+static int path_list_add(struct path_list *l, const char *path)
+{
+	char **n = realloc(l->items, (l->count + 1) * sizeof(*n));
+
+	if (!n)
+		return -1;
+	l->items = n;
+	if (!(l->items[l->count] = strdup(path)))
+		return -1;
+	l->count++;
+	return 0;
+}
+
+static int scan_root_only(struct path_list *out, int dirfd, char *path, size_t len, size_t *visited)
 {
 	DIR *d = fdopendir(dirfd);
 	struct dirent *de;
@@ -369,13 +400,12 @@ static int mask_root_only(struct sandbox_plan *plan, int dirfd, char *path, size
 		path[len] = '/';
 		memcpy(path + len + 1, de->d_name, nlen + 1);
 		if (!(st.st_mode & S_IROTH)) {
-			rc = add_mount(plan, SBX_MOUNT_MASK, 0, NULL, path, err);
-			plan->hidden++;
+			rc = path_list_add(out, path);
 		} else if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd, de->d_name,
 			                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
-				rc = mask_root_only(plan, sub, path, len + 1 + nlen, visited, err);
+				rc = scan_root_only(out, sub, path, len + 1 + nlen, visited);
 		}
 		path[len] = '\0';
 	}
@@ -383,19 +413,36 @@ static int mask_root_only(struct sandbox_plan *plan, int dirfd, char *path, size
 	return rc;
 }
 
+static pthread_mutex_t root_only_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct path_list root_only;
+static time_t root_only_when;
+
 static int add_root_only_masks(struct sandbox_plan *plan, struct corral_error *err)
 {
-	char path[PATH_MAX] = "/etc";
 	const struct sbx_mount *cover = covering_bind(plan, "/etc");
-	size_t visited = 0;
-	int fd;
+	time_t now = time(NULL);
+	int rc = 0;
 
 	if (geteuid() != 0 || !cover || cover->type != SBX_MOUNT_RO)
 		return 0;
-	fd = open("/etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	return mask_root_only(plan, fd, path, strlen(path), &visited, err);
+	pthread_mutex_lock(&root_only_lock);
+	if (!root_only_when || now - root_only_when > ROOT_ONLY_RESCAN_S) {
+		char path[PATH_MAX] = "/etc";
+		size_t visited = 0;
+		int fd = open("/etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		path_list_clear(&root_only);
+		if (fd >= 0 && scan_root_only(&root_only, fd, path, strlen(path), &visited) < 0) {
+			path_list_clear(&root_only);
+			rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		}
+		root_only_when = rc == 0 ? now : 0;
+	}
+	for (size_t i = 0; rc == 0 && i < root_only.count; i++) {
+		rc = add_mount(plan, SBX_MOUNT_MASK, 0, NULL, root_only.items[i], err);
+		plan->hidden++;
+	}
+	pthread_mutex_unlock(&root_only_lock);
+	return rc;
 }
 
 /*
