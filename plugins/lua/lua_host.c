@@ -54,7 +54,7 @@
 #define LUA_HOST_MEMORY_CAP    (64u * 1024 * 1024)
 #define LUA_HOST_MEMORY_TEXT   "memory limit of 64 MiB reached"
 #define LUA_HOST_MEMORY_SLACK  (4u * 1024 * 1024) /* for the host, after the script ran */
-#define LUA_HOST_BUDGET        100000000L /* VM instructions per phase */
+#define LUA_HOST_BUDGET        100000000L         /* VM instructions per phase */
 #define LUA_HOST_BUDGET_TEXT   "100000000"
 #define LUA_HOST_HOOK_EVERY    1000
 #define LUA_HOST_SCRIPT_MAX    (1024 * 1024)
@@ -79,10 +79,10 @@ static struct {
 	long budget_used;
 	int budget_exhausted;
 	int cancelled;
-	int in_init;          /* corral.tool is allowed only while the script loads */
-	int env_ref;          /* the script's _ENV */
-	struct corral_call *call;  /* the running call, for host->cancelled */
-	char chunk_name[128]; /* "@name.lua" */
+	int in_init;              /* corral.tool is allowed only while the script loads */
+	int env_ref;              /* the script's _ENV */
+	struct corral_call *call; /* the running call, for host->cancelled */
+	char chunk_name[128];     /* "@name.lua" */
 } S;
 
 /* The unique value of corral.json.null. */
@@ -267,7 +267,8 @@ static cJSON *encode_value(lua_State *L, int idx, int depth, struct encode_error
 		return NULL;
 	}
 	if (!lua_checkstack(L, 4)) {
-		snprintf(err->message, sizeof(err->message), "out of Lua stack while encoding JSON");
+		snprintf(err->message, sizeof(err->message),
+		         "out of Lua stack while encoding JSON");
 		return NULL;
 	}
 
@@ -328,8 +329,9 @@ static cJSON *encode_value(lua_State *L, int idx, int depth, struct encode_error
 			size_t len;
 			name = lua_tolstring(L, -2, &len);
 			if (strlen(name) != len || !utf8_valid((const unsigned char *)name, len)) {
-				snprintf(err->message, sizeof(err->message),
-				         "cannot encode a key that is not valid UTF-8 text as JSON");
+				snprintf(
+				    err->message, sizeof(err->message),
+				    "cannot encode a key that is not valid UTF-8 text as JSON");
 				lua_pop(L, 2);
 				goto fail;
 			}
@@ -342,7 +344,8 @@ static cJSON *encode_value(lua_State *L, int idx, int depth, struct encode_error
 			name = b;
 		} else {
 			snprintf(err->message, sizeof(err->message),
-			         "cannot encode a table with a %s key as JSON", luaL_typename(L, -2));
+			         "cannot encode a table with a %s key as JSON",
+			         luaL_typename(L, -2));
 			lua_pop(L, 2);
 			goto fail;
 		}
@@ -360,7 +363,8 @@ static cJSON *encode_value(lua_State *L, int idx, int depth, struct encode_error
 			break;
 		}
 	}
-	qsort(keys, n, sizeof(*keys), key_compare);
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), key_compare);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && strcmp(keys[i - 1].key, keys[i].key) == 0) {
 			snprintf(err->message, sizeof(err->message),
@@ -736,8 +740,9 @@ static int l_run(lua_State *L)
 		lua_getfield(L, 2, "timeout");
 		if (!lua_isnil(L, -1)) {
 			if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0))
-				return luaL_error(L, "corral.run: timeout must be a positive number "
-				                     "of seconds");
+				return luaL_error(L,
+				                  "corral.run: timeout must be a positive number "
+				                  "of seconds");
 			timeout = lua_tonumber(L, -1);
 		}
 		lua_pop(L, 1); /* stdin stays on the stack, alive */
@@ -745,8 +750,8 @@ static int l_run(lua_State *L)
 	char **argv = lua_newuserdatauv(L, sizeof(char *) * (size_t)(argc + 1), 0);
 	for (lua_Integer i = 1; i <= argc; i++) {
 		if (lua_rawgeti(L, 1, i) != LUA_TSTRING)
-			return luaL_error(L, "corral.run: argv[%d] is a %s, expected a string", (int)i,
-			                  luaL_typename(L, -1));
+			return luaL_error(L, "corral.run: argv[%d] is a %s, expected a string",
+			                  (int)i, luaL_typename(L, -1));
 		argv[i - 1] = (char *)lua_tostring(L, -1); /* alive in the argv table */
 		lua_pop(L, 1);
 	}
@@ -764,7 +769,8 @@ static int l_run(lua_State *L)
 	if (in == NULL && !fail && devnull < 0)
 		fail = errno;
 	if (fail) {
-		int fds[] = {inp[0], inp[1], outp[0], outp[1], errp[0], errp[1], execp[0], execp[1]};
+		int fds[] = {inp[0],  inp[1],  outp[0],  outp[1],
+		             errp[0], errp[1], execp[0], execp[1]};
 		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 			close_fd(&fds[i]);
 		close_fd(&devnull);
@@ -823,8 +829,8 @@ static int l_run(lua_State *L)
 				close_fd(&inp[1]);
 		}
 		while (out.fd >= 0 || err.fd >= 0 || inp[1] >= 0) {
-			struct pollfd p[3] = {{out.fd, POLLIN, 0}, {err.fd, POLLIN, 0},
-			                      {inp[1], POLLOUT, 0}};
+			struct pollfd p[3] = {
+			    {out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {inp[1], POLLOUT, 0}};
 			double left = deadline - now_seconds();
 			if (left <= 0) {
 				timed_out = 1;
@@ -843,7 +849,8 @@ static int l_run(lua_State *L)
 				ssize_t n = write(inp[1], in + in_done, in_len - in_done);
 				if (n > 0)
 					in_done += (size_t)n;
-				if ((n < 0 && errno != EAGAIN && errno != EINTR) || in_done == in_len)
+				if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+				    in_done == in_len)
 					close_fd(&inp[1]);
 			}
 		}
@@ -940,6 +947,44 @@ static int l_collectgarbage(lua_State *L)
 	lua_gc(L, LUA_GCCOLLECT);
 	lua_pushinteger(L, 0);
 	return 1;
+}
+
+/* xpcall's message handler runs inside the hook when the hook raised the
+ * error, where hooks are off: a handler that loops would never be stopped.
+ * So once the budget is spent the script's handler is skipped. */
+static int xpcall_handler(lua_State *L)
+{
+	if (S.budget_exhausted)
+		return 1;
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
+static int xpcall_finish(lua_State *L, int status, lua_KContext extra)
+{
+	if (status != LUA_OK && status != LUA_YIELD) {
+		lua_pushboolean(L, 0);
+		lua_pushvalue(L, -2);
+		return 2;
+	}
+	return lua_gettop(L) - (int)extra;
+}
+
+/* xpcall(f, handler, ...): the base library's, with the handler wrapped. */
+static int l_xpcall(lua_State *L)
+{
+	int n = lua_gettop(L);
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushvalue(L, 2);
+	lua_pushcclosure(L, xpcall_handler, 1);
+	lua_replace(L, 2);
+	lua_pushboolean(L, 1);
+	lua_pushvalue(L, 1);
+	lua_rotate(L, 3, 2);
+	int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, xpcall_finish);
+	return xpcall_finish(L, status, 2);
 }
 
 /* load(chunk [, chunkname [, mode [, env]]]): text only, whatever mode
@@ -1138,12 +1183,12 @@ static void call_result(lua_State *L, struct corral_call *call, int idx)
 		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
 		if (strcmp(k, "text") != 0 && strcmp(k, "structured") != 0 &&
 		    strcmp(k, "error") != 0) {
-			h->set_error(call,
-			             lua_pushfstring(L,
-			                             "the tool returned a table with the unexpected "
-			                             "field %s%s%s; expected text, structured, error",
-			                             *k ? "'" : "a ",
-			                             *k ? k : luaL_typename(L, -1), *k ? "'" : " key"));
+			h->set_error(
+			    call, lua_pushfstring(L,
+			                          "the tool returned a table with the unexpected "
+			                          "field %s%s%s; expected text, structured, error",
+			                          *k ? "'" : "a ", *k ? k : luaL_typename(L, -1),
+			                          *k ? "'" : " key"));
 			lua_pop(L, 2);
 			return;
 		}
@@ -1205,9 +1250,10 @@ static void call_protected(lua_State *L, void *ud)
 	S.mem_cap = LUA_HOST_MEMORY_CAP + LUA_HOST_MEMORY_SLACK;
 
 	if (S.budget_exhausted) {
-		h->set_error(call, S.cancelled ? "the call was cancelled"
-		                               : "instruction budget exhausted (" LUA_HOST_BUDGET_TEXT
-		                                 " instructions)");
+		h->set_error(call, S.cancelled
+		                       ? "the call was cancelled"
+		                       : "instruction budget exhausted (" LUA_HOST_BUDGET_TEXT
+		                         " instructions)");
 		return;
 	}
 	if (status != LUA_OK) {
@@ -1239,7 +1285,9 @@ static int tool_run(struct corral_call *call, const char *args, void *data)
 	int status = protected_run(L, call_protected, &ctx, 0);
 	if (status != LUA_OK) {
 		const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
-		S.host->set_error(call, S.budget_exhausted    ? "instruction budget exhausted (" LUA_HOST_BUDGET_TEXT " instructions)"
+		S.host->set_error(call, S.budget_exhausted
+		                            ? "instruction budget exhausted (" LUA_HOST_BUDGET_TEXT
+		                              " instructions)"
 		                        : is_memory_error(status, msg) ? LUA_HOST_MEMORY_TEXT
 		                                                       : msg);
 	}
@@ -1252,24 +1300,24 @@ static int tool_run(struct corral_call *call, const char *args, void *data)
 /* ---- loading the script ---- */
 
 static const char *const base_names[] = {
-	"assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal",
-	"rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type",
-	"xpcall", "_VERSION", NULL,
+    "assert",       "error",    "getmetatable", "ipairs", "next",     "pairs",
+    "pcall",        "rawequal", "rawget",       "rawlen", "rawset",   "select",
+    "setmetatable", "tonumber", "tostring",     "type",   "_VERSION", NULL,
 };
 
 static const char *const library_names[] = {
-	LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_COLIBNAME, NULL,
+    LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_COLIBNAME, NULL,
 };
 
 static const luaL_Reg corral_functions[] = {
-	{"tool", l_tool},   {"read", l_read}, {"write", l_write},         {"list", l_list},
-	{"run", l_run},     {"log", l_log},   {"workspace", l_workspace}, {NULL, NULL},
+    {"tool", l_tool}, {"read", l_read}, {"write", l_write},         {"list", l_list},
+    {"run", l_run},   {"log", l_log},   {"workspace", l_workspace}, {NULL, NULL},
 };
 
 static const luaL_Reg json_functions[] = {
-	{"encode", l_json_encode},
-	{"decode", l_json_decode},
-	{NULL, NULL},
+    {"encode", l_json_encode},
+    {"decode", l_json_decode},
+    {NULL, NULL},
 };
 
 /* Build the script's environment; leaves nothing on the stack. */
@@ -1292,6 +1340,8 @@ static void sandbox_setup(lua_State *L)
 	lua_getfield(L, 1, "load");
 	lua_pushcclosure(L, l_load, 1);
 	lua_setfield(L, 2, "load");
+	lua_pushcfunction(L, l_xpcall);
+	lua_setfield(L, 2, "xpcall");
 	lua_pushcfunction(L, l_print);
 	lua_setfield(L, 2, "print");
 	lua_pushcfunction(L, l_collectgarbage);

@@ -819,11 +819,13 @@ out:
  * In sanitizer builds: LeakSanitizer stops the world with ptrace, which the
  * sandbox denies, and would abort every call. Leaks are checked when the
  * worker runs outside a sandbox (tests/plugins sets ASAN_OPTIONS for that).
+ * A plugin's crash stays a crash (SIGSEGV, as without sanitizers), so that
+ * corral reports it the same way in every build.
  */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-	return "detect_leaks=0";
+	return "detect_leaks=0:handle_segv=0";
 }
 #endif
 

@@ -1,0 +1,4 @@
+local function setup()
+  error("kaput in setup")
+end
+setup()

@@ -1,0 +1,1 @@
+corral.tool { name = "nodesc", run = function() end }

@@ -1,0 +1,1 @@
+corral.tool { name = "x", description = "x", run = function() end
