@@ -45,8 +45,10 @@ extern const size_t policy_profiles_count;
 static const char *const net_mode_names[] = {"none", "proxy", "host", NULL};
 static const char *const decision_names[] = {"allow", "ask", "deny", NULL};
 
-static const char *const top_keys[] = {"extends", "filesystem", "network",     "limits",  "env",
-                                       "rules",   "checkpoint", "description", "$schema", NULL};
+static const char *const top_keys[] = {"extends",     "filesystem", "network", "limits",
+                                       "env",         "rules",      "tools",   "checkpoint",
+                                       "description", "$schema",    NULL};
+static const char *const tools_keys[] = {"paths", "enable", "disable", NULL};
 static const char *const filesystem_keys[] = {"read", "write", "hide", "protect", NULL};
 static const char *const network_keys[] = {"mode", "allow", "unix_sockets", NULL};
 static const char *const limits_keys[] = {"timeout",   "memory",     "processes", "output",
@@ -547,6 +549,9 @@ void policy_free(struct policy *p)
 	rulelist_release(&p->rules.allow);
 	rulelist_release(&p->rules.ask);
 	rulelist_release(&p->rules.deny);
+	strlist_release(&p->tools.paths);
+	strlist_release(&p->tools.enable);
+	strlist_release(&p->tools.disable);
 	strlist_release(&p->checkpoint.exclude);
 	free(p);
 }
@@ -1286,6 +1291,45 @@ static int apply_checkpoint(struct file *f, const cJSON *v)
 	return 0;
 }
 
+static int check_tool_name(struct file *f, const cJSON *item, const char *path)
+{
+	const char *s = item->valuestring;
+	size_t n = tool_name_len(s);
+	char quoted[QUOTE_BUF];
+
+	if (n == 0 || n > POLICY_TOOL_NAME_MAX || s[n])
+		return bad(f, item,
+		           "%s: bad tool name '%s' (letters, digits, '_' and '-', at most 64)",
+		           path, quote(quoted, s));
+	return 0;
+}
+
+static int apply_tools(struct file *f, const cJSON *v)
+{
+	struct policy *p = f->ld->p;
+	const cJSON *c;
+	int rc;
+
+	rc = want_object(f, v, "tools", tools_keys);
+	if (rc < 0)
+		return rc;
+	cJSON_ArrayForEach(c, v)
+	{
+		const char *k = c->string;
+
+		if (strcmp(k, "paths") == 0)
+			rc = apply_strlist(f, c, "tools.paths", &p->tools.paths, check_path);
+		else if (strcmp(k, "enable") == 0)
+			rc = apply_strlist(f, c, "tools.enable", &p->tools.enable, check_tool_name);
+		else
+			rc = apply_strlist(f, c, "tools.disable", &p->tools.disable,
+			                   check_tool_name);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* ---- files and the extends chain ---- */
 
 static int load_text(struct load *ld, const char *display, const char *id, const char *dir,
@@ -1480,6 +1524,8 @@ static int load_text(struct load *ld, const char *display, const char *id, const
 			rc = apply_env(&f, c);
 		else if (strcmp(k, "rules") == 0)
 			rc = apply_rules(&f, c);
+		else if (strcmp(k, "tools") == 0)
+			rc = apply_tools(&f, c);
 		else
 			rc = apply_checkpoint(&f, c);
 		if (rc < 0)
@@ -1750,6 +1796,14 @@ char *policy_to_json(const struct policy *p, bool pretty)
 		put(o, "deny", rules_json(&p->rules.deny), &ok);
 	}
 	put(root, "rules", o, &ok);
+
+	o = cJSON_CreateObject();
+	if (o) {
+		put(o, "paths", strlist_json(&p->tools.paths), &ok);
+		put(o, "enable", strlist_json(&p->tools.enable), &ok);
+		put(o, "disable", strlist_json(&p->tools.disable), &ok);
+	}
+	put(root, "tools", o, &ok);
 
 	o = cJSON_CreateObject();
 	if (o) {

@@ -147,6 +147,12 @@ struct policy {
 	} rules;
 
 	struct {
+		struct policy_strlist paths;   /* plugin directories */
+		struct policy_strlist enable;  /* when not empty: only these tools */
+		struct policy_strlist disable; /* these tools are not offered */
+	} tools;
+
+	struct {
 		uint64_t max_file_size;
 		struct policy_strlist exclude;
 		uint32_t keep;       /* checkpoints kept per workspace */

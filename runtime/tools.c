@@ -577,6 +577,69 @@ static int load_dir(struct tool_registry *reg, const char *dir, const struct pol
 	return rc;
 }
 
+/* A policy's plugin directory, resolved like its filesystem paths. */
+static int policy_plugin_dir(const char *ws, const struct policy_str *s, char *out, size_t len)
+{
+	const char *home = getenv("HOME");
+	int n;
+
+	if (strcmp(s->value, ".") == 0)
+		n = snprintf(out, len, "%s", ws);
+	else if (s->value[0] == '/')
+		n = snprintf(out, len, "%s", s->value);
+	else if (s->value[0] == '~')
+		n = home ? snprintf(out, len, "%s%s", home, s->value + 1) : -1;
+	else
+		n = snprintf(out, len, "%s/%s", ws, s->value);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Keep only what tools.enable names (when it names any), drop what
+ * tools.disable names. A name that matches no tool is an error: a typo in
+ * "disable" must not leave a tool on. */
+static int apply_enable_disable(struct tool_registry *reg, const struct policy *p,
+                                struct corral_error *err)
+{
+	const struct policy_strlist *lists[2] = {&p->tools.enable, &p->tools.disable};
+	const char *names[TOOLS_MAX + 1];
+	size_t kept = 0;
+
+	for (size_t i = 0; i < reg->count; i++)
+		names[i] = reg->tools[i].name;
+	names[reg->count] = NULL;
+	for (int l = 0; l < 2; l++) {
+		for (size_t i = 0; i < lists[l]->count; i++) {
+			const struct policy_str *s = &lists[l]->items[i];
+			const char *guess;
+			if (tools_find(reg, s->value))
+				continue;
+			guess = util_suggest(s->value, names);
+			return corral_error_set(err, CORRAL_E_POLICY, 0,
+			                        "%s:%d:%d: tools.%s names '%s', which no plugin "
+			                        "provides%s%s%s",
+			                        s->loc.file, s->loc.line, s->loc.col,
+			                        l ? "disable" : "enable", s->value,
+			                        guess ? " — did you mean '" : "",
+			                        guess ? guess : "", guess ? "'?" : "");
+		}
+	}
+	for (size_t i = 0; i < reg->count; i++) {
+		bool keep = p->tools.enable.count == 0;
+		for (size_t k = 0; k < p->tools.enable.count; k++)
+			keep =
+			    keep || strcmp(p->tools.enable.items[k].value, reg->tools[i].name) == 0;
+		for (size_t k = 0; k < p->tools.disable.count; k++)
+			if (strcmp(p->tools.disable.items[k].value, reg->tools[i].name) == 0)
+				keep = false;
+		if (keep)
+			reg->tools[kept++] = reg->tools[i];
+		else
+			tool_free(&reg->tools[i]);
+	}
+	reg->count = kept;
+	return 0;
+}
+
 int tools_load(struct tool_registry *reg, const struct policy *p, const char *workspace,
                struct corral_error *err)
 {
@@ -588,6 +651,15 @@ int tools_load(struct tool_registry *reg, const struct policy *p, const char *wo
 	rc = tools_locate(reg, err);
 	if (rc == 0)
 		rc = load_dir(reg, reg->plugin_dir, p, workspace, err);
+	if (rc == 0 && p->tools.paths.count) {
+		char *ws = realpath(workspace, NULL), dir[PATH_MAX];
+		for (size_t i = 0; ws && rc == 0 && i < p->tools.paths.count; i++) {
+			if (policy_plugin_dir(ws, &p->tools.paths.items[i], dir, sizeof(dir)) < 0)
+				continue;
+			rc = load_dir(reg, dir, p, workspace, err);
+		}
+		free(ws);
+	}
 	if (rc == 0 && extra && *extra) {
 		char *copy = strdup(extra), *save = NULL;
 		if (!copy)
@@ -598,6 +670,8 @@ int tools_load(struct tool_registry *reg, const struct policy *p, const char *wo
 		free(copy);
 	}
 	cache_save(reg);
+	if (rc == 0)
+		rc = apply_enable_disable(reg, p, err);
 	if (rc < 0)
 		tools_release(reg);
 	return rc;
