@@ -116,16 +116,17 @@ static pthread_mutex_t sealed_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int sealed_make(const char *path, const struct stat *st, struct corral_error *err)
 {
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	int in = open(path, O_RDONLY | O_CLOEXEC), fd;
 	off_t left = st->st_size;
 
 	if (in < 0)
 		return corral_error_set(err, CORRAL_E_NOTFOUND, errno, "cannot open %s: %s", path,
 		                        strerror(errno));
-	fd =
-	    memfd_create("corral-plugin", MFD_CLOEXEC | MFD_ALLOW_SEALING | 0x0010u /* MFD_EXEC */);
+	/* Named after the file, so that tracebacks and /proc show its name. */
+	fd = memfd_create(base, MFD_CLOEXEC | MFD_ALLOW_SEALING | 0x0010u /* MFD_EXEC */);
 	if (fd < 0 && errno == EINVAL)
-		fd = memfd_create("corral-plugin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		fd = memfd_create(base, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0) {
 		close(in);
 		return corral_error_set(err, CORRAL_E_IO, errno, "memfd_create: %s",

@@ -1445,6 +1445,18 @@ static void set_chunk_name(const char *path)
 	const char *slash = strrchr(name, '/');
 	if (slash != NULL && slash[1] != '\0')
 		name = slash + 1;
+	/* corral passes scripts as sealed memfds named after the file:
+	 * "/memfd:name.lua (deleted)" reads best as "name.lua". */
+	if (strncmp(name, "memfd:", 6) == 0) {
+		size_t len;
+		name += 6;
+		len = strlen(name);
+		if (len > 10 && strcmp(name + len - 10, " (deleted)") == 0)
+			len -= 10;
+		snprintf(S.chunk_name, sizeof(S.chunk_name), "@%.*s", (int)(len < 120 ? len : 120),
+		         name);
+		return;
+	}
 	snprintf(S.chunk_name, sizeof(S.chunk_name), "@%.120s", name);
 }
 

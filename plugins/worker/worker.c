@@ -460,6 +460,10 @@ static void host_free(void *ptr)
 	free(ptr);
 }
 
+/* The last error a plugin logged: a failing corral_plugin_init has no other
+ * way to say why (the Lua host logs the script's error and traceback). */
+static char last_error[512];
+
 __attribute__((format(printf, 2, 3))) static void host_log(int level, const char *fmt, ...)
 {
 	static const char *const prefix[] = {"debug", "info", "warning", "error"};
@@ -472,6 +476,11 @@ __attribute__((format(printf, 2, 3))) static void host_log(int level, const char
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	if (level >= CORRAL_LOG_ERROR) {
+		va_start(ap, fmt);
+		vsnprintf(last_error, sizeof(last_error), fmt, ap);
+		va_end(ap);
+	}
 }
 
 static const char *host_workspace(void)
@@ -765,7 +774,9 @@ static int worker_run(int argc, char **argv)
 	rc = init(&worker_host, &plugin);
 	worker.in_init = false;
 	if (rc != 0) {
-		rc = worker_fail("init", "the plugin's corral_plugin_init failed with code %d", rc);
+		rc = worker_fail(
+		    "init", "the plugin's corral_plugin_init failed with code %d%s%.*s", rc,
+		    last_error[0] ? ": " : "", (int)strcspn(last_error, "\n"), last_error);
 		goto out;
 	}
 	if (worker.register_error[0] != '\0') {
