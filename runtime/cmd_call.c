@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "policy.h"
 #include "tools.h"
+#include <sbx.h>
 #include "util.h"
 
 #include <cjson/cJSON.h>
@@ -29,8 +30,6 @@ const char cmd_call_usage[] =
     "  corral call read_file --args '{\"path\": \"README.md\", \"limit\": 20}'\n"
     "  echo '{\"command\": \"make test\"}' | corral call exec -\n";
 
-static const char *limit_names[] = {"timeout", "memory", "processes", "output"};
-
 static char *result_json(const struct tool_result *r)
 {
 	cJSON *o = cJSON_CreateObject(), *content, *block, *arr;
@@ -52,9 +51,9 @@ static char *result_json(const struct tool_result *r)
 	if (r->dropped)
 		cJSON_AddNumberToObject(o, "dropped_bytes", (double)r->dropped);
 	arr = cJSON_AddArrayToObject(o, "limits_hit");
-	for (unsigned i = 0; i < 4; i++)
-		if (r->limits_hit & (1u << i))
-			cJSON_AddItemToArray(arr, cJSON_CreateString(limit_names[i]));
+	for (unsigned bit = 1; sbx_limit_name(bit); bit <<= 1)
+		if (r->limits_hit & bit)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(sbx_limit_name(bit)));
 	arr = cJSON_AddArrayToObject(o, "violations");
 	for (size_t i = 0; i < r->nviolations; i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(r->violations[i]));

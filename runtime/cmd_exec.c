@@ -46,8 +46,6 @@ const char cmd_exec_usage[] =
     "  corral exec -- make test\n"
     "  corral exec --policy read-only --timeout 10s -- grep -r TODO .\n";
 
-static const char *limit_names[] = {"timeout", "memory", "processes", "output"};
-
 static char *result_json(const struct sbx_result *res)
 {
 	cJSON *o = cJSON_CreateObject(), *arr;
@@ -81,9 +79,9 @@ static char *result_json(const struct sbx_result *res)
 	cJSON_AddNumberToObject(arr, "stderr_bytes", (double)res->err.total);
 	cJSON_AddNumberToObject(o, "duration_ms", (double)res->duration_ms);
 	arr = cJSON_AddArrayToObject(o, "limits_hit");
-	for (unsigned i = 0; i < 4; i++)
-		if (res->limits_hit & (1u << i))
-			cJSON_AddItemToArray(arr, cJSON_CreateString(limit_names[i]));
+	for (unsigned bit = 1; sbx_limit_name(bit); bit <<= 1)
+		if (res->limits_hit & bit)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(sbx_limit_name(bit)));
 	arr = cJSON_AddArrayToObject(o, "violations");
 	for (size_t i = 0; i < res->nviolations; i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(res->violations[i]));

@@ -140,6 +140,10 @@ struct sbx_result {
 	char violations[SBX_VIOLATIONS_MAX][SBX_VIOLATION_LEN];
 };
 
+/* "timeout", "memory", "processes" or "output" for one SBX_LIMIT_* bit;
+ * NULL for anything else. */
+const char *sbx_limit_name(unsigned bit);
+
 /* Initialise @cfg with safe values: no mounts, empty env, all IO null. */
 void sbx_config_init(struct sbx_config *cfg);
 

@@ -1106,6 +1106,22 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+const char *sbx_limit_name(unsigned bit)
+{
+	switch (bit) {
+	case SBX_LIMIT_TIMEOUT:
+		return "timeout";
+	case SBX_LIMIT_MEMORY:
+		return "memory";
+	case SBX_LIMIT_PROCESSES:
+		return "processes";
+	case SBX_LIMIT_OUTPUT:
+		return "output";
+	default:
+		return NULL;
+	}
+}
+
 void sbx_config_init(struct sbx_config *cfg)
 {
 	static char *const empty_env[] = {NULL};
