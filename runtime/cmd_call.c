@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 const char cmd_call_usage[] =
     "usage: corral call TOOL [--args JSON | --args-file FILE | -] [--policy FILE|NAME]\n"
@@ -24,7 +27,7 @@ const char cmd_call_usage[] =
     "\n"
     "Exit status: 0 for a result, 1 for an error result (bad arguments, the tool's\n"
     "error, a crash, a limit), 2 for bad usage, 125 when the sandbox could not be\n"
-    "set up.\n"
+    "set up, 130 when the call was cancelled (Ctrl-C, SIGTERM).\n"
     "\n"
     "Examples:\n"
     "  corral call read_file --args '{\"path\": \"README.md\", \"limit\": 20}'\n"
@@ -79,8 +82,9 @@ int cmd_call(int argc, char **argv)
 	cJSON *args = NULL;
 	char *owned = NULL;
 	bool json = false;
+	sigset_t mask, old;
 	size_t len;
-	int opt, status;
+	int opt, status, rc, sfd;
 
 	optind = 1;
 	opterr = 0;
@@ -153,7 +157,23 @@ int cmd_call(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if (tool_call(&reg, tool, args, p, workspace, &res, &err) < 0) {
+	/* Ctrl-C, SIGTERM and SIGHUP cancel the call (its sandbox is killed)
+	 * instead of killing corral and leaving the sandbox unsupervised. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	rc = tool_call(&reg, tool, args, p, workspace, sfd, &res, &err);
+	if (sfd >= 0) {
+		struct signalfd_siginfo si;
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
+		close(sfd);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0) {
 		fprintf(stderr, "corral call: %s\n", err.message);
 		status = CLI_EXIT_SANDBOX;
 		goto out;
@@ -176,7 +196,7 @@ int cmd_call(int argc, char **argv)
 			free(s);
 		}
 	}
-	status = res.is_error ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+	status = res.cancelled ? 130 : res.is_error ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
 out:
 	tool_result_release(&res);
 	tools_release(&reg);

@@ -223,6 +223,7 @@ struct worker_run {
 	const char *tool;  /* for call */
 	const char *input; /* stdin text, or NULL */
 	bool read_only;    /* downgrade every writable path */
+	int cancel_fd;     /* -1, or an fd whose readability cancels the run */
 	uint64_t timeout_ms;
 	uint64_t output_cap;
 };
@@ -299,6 +300,7 @@ static int worker_run(const struct worker_run *w, const struct policy *p, const 
 		plan.cfg.stdin_fd = in;
 	}
 	plan.cfg.stdout_mode = plan.cfg.stderr_mode = SBX_IO_CAPTURE;
+	plan.cfg.cancel_fd = w->cancel_fd;
 	/* The worker caps the text; its JSON around it may be larger (escapes). */
 	plan.cfg.limits.output =
 	    (w->output_cap ? w->output_cap * 6 : DESCRIBE_OUTPUT_MAX) + TOOL_RESULT_SLACK;
@@ -409,6 +411,7 @@ static int describe(struct tool_registry *reg, const char *plugin, const char *s
 	                       .script = script,
 	                       .verb = "describe",
 	                       .read_only = true,
+	                       .cancel_fd = -1,
 	                       .timeout_ms = DESCRIBE_TIMEOUT_MS};
 	const char *what = script ? script : plugin;
 	struct sbx_result res = {0};
@@ -773,7 +776,7 @@ static char *join_content(const cJSON *content)
 }
 
 int tool_call(const struct tool_registry *reg, const struct tool *tool, const cJSON *args,
-              const struct policy *p, const char *workspace, struct tool_result *res,
+              const struct policy *p, const char *workspace, int cancel_fd, struct tool_result *res,
               struct corral_error *err)
 {
 	struct worker_run w = {.reg = reg,
@@ -781,6 +784,7 @@ int tool_call(const struct tool_registry *reg, const struct tool *tool, const cJ
 	                       .script = tool->script,
 	                       .verb = "call",
 	                       .tool = tool->name,
+	                       .cancel_fd = cancel_fd,
 	                       .output_cap = p->limits.output};
 	struct corral_error verr = {0};
 	struct sbx_result sres;
@@ -813,6 +817,7 @@ int tool_call(const struct tool_registry *reg, const struct tool *tool, const cJ
 	res->signal = sres.signal;
 	res->duration_ms = sres.duration_ms;
 	res->limits_hit = sres.limits_hit;
+	res->cancelled = sres.cancelled;
 	if (sres.nviolations) {
 		res->violations = calloc(sres.nviolations, sizeof(char *));
 		for (size_t i = 0; res->violations && i < sres.nviolations; i++)
@@ -820,7 +825,9 @@ int tool_call(const struct tool_registry *reg, const struct tool *tool, const cJ
 				res->nviolations++;
 	}
 	doc = sres.out.data && !sres.out.truncated ? cJSON_Parse(sres.out.data) : NULL;
-	if (cJSON_IsObject(doc)) {
+	if (sres.cancelled) {
+		rc = result_error(res, "%s was cancelled", tool->name);
+	} else if (cJSON_IsObject(doc)) {
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "structuredContent");
 		const cJSON *tr = cJSON_GetObjectItemCaseSensitive(doc, "truncated");
 		res->is_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "isError"));

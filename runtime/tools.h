@@ -77,6 +77,7 @@ struct tool_result {
 	int signal;
 	uint64_t duration_ms;
 	unsigned limits_hit; /* SBX_LIMIT_* */
+	bool cancelled;
 	size_t nviolations;
 	char **violations;
 };
@@ -87,9 +88,11 @@ struct tool_result {
  * bad arguments, the tool's error, a crash, a limit — is a result with
  * is_error set and a message in text, and returns 0; a negative return
  * means corral itself could not run the call (sandbox set-up, memory).
+ * When @cancel_fd (>= 0; borrowed) becomes readable the call's sandbox is
+ * killed and the result says the call was cancelled.
  */
 int tool_call(const struct tool_registry *reg, const struct tool *tool, const cJSON *args,
-              const struct policy *p, const char *workspace, struct tool_result *res,
+              const struct policy *p, const char *workspace, int cancel_fd, struct tool_result *res,
               struct corral_error *err);
 
 void tool_result_release(struct tool_result *res);

@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 				sbx_result_release(&res);
 			} else {
 				struct tool_result res;
-				if (tool_call(&reg, tools_find(&reg, tools[v]), args[v], p, ws,
+				if (tool_call(&reg, tools_find(&reg, tools[v]), args[v], p, ws, -1,
 				              &res, &err) < 0 ||
 				    res.is_error) {
 					fprintf(stderr, "bench_tools: %s: %s\n", tools[v],
