@@ -7,6 +7,7 @@
 #ifndef CORRAL_CLI_H
 #define CORRAL_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #define CLI_EXIT_OK      0
@@ -31,6 +32,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Report an option getopt rejected (argv[optind-1] / optopt), with a hint. */
 int cli_bad_option(const char *cmd, int argc, char **argv);
+
+/*
+ * While a sandbox runs, Ctrl-C, SIGTERM and SIGHUP must cancel it (the whole
+ * tree is killed) rather than kill corral and leave it unsupervised.
+ * cli_cancel_begin() blocks them and returns a signalfd to pass as the run's
+ * cancel fd (or -1); cli_cancel_end() consumes what arrived, so restoring
+ * the mask does not deliver it, and restores the mask.
+ */
+struct cli_cancel {
+	sigset_t old;
+	int fd;
+};
+int cli_cancel_begin(struct cli_cancel *c);
+void cli_cancel_end(struct cli_cancel *c);
 
 /* Print @text to stdout: the usage of @cmd. */
 void cli_print_usage(const struct cli_command *cmd);

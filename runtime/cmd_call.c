@@ -13,9 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 const char cmd_call_usage[] =
     "usage: corral call TOOL [--args JSON | --args-file FILE | -] [--policy FILE|NAME]\n"
@@ -82,9 +79,9 @@ int cmd_call(int argc, char **argv)
 	cJSON *args = NULL;
 	char *owned = NULL;
 	bool json = false;
-	sigset_t mask, old;
+	struct cli_cancel cancel;
 	size_t len;
-	int opt, status, rc, sfd;
+	int opt, status, rc;
 
 	optind = 1;
 	opterr = 0;
@@ -157,22 +154,8 @@ int cmd_call(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
-	/* Ctrl-C, SIGTERM and SIGHUP cancel the call (its sandbox is killed)
-	 * instead of killing corral and leaving the sandbox unsupervised. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	rc = tool_call(&reg, tool, args, p, workspace, sfd, &res, &err);
-	if (sfd >= 0) {
-		struct signalfd_siginfo si;
-		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			;
-		close(sfd);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	rc = tool_call(&reg, tool, args, p, workspace, cli_cancel_begin(&cancel), &res, &err);
+	cli_cancel_end(&cancel);
 	if (rc < 0) {
 		fprintf(stderr, "corral call: %s\n", err.message);
 		status = CLI_EXIT_SANDBOX;

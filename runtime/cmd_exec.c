@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #define DEFAULT_POLICY "workspace-write"
@@ -112,8 +111,8 @@ int cmd_exec(int argc, char **argv)
 	struct sbx_result res;
 	bool json = false;
 	char *state_dir = NULL;
-	sigset_t mask, old;
-	int opt, rc, status, sfd;
+	struct cli_cancel cancel;
+	int opt, rc, status;
 
 	optind = 1;
 	opterr = 0;
@@ -168,27 +167,9 @@ int cmd_exec(int argc, char **argv)
 		plan.cfg.stderr_fd = 2;
 	}
 
-	/* Ctrl-C, SIGTERM and SIGHUP cancel the run (the whole tree dies)
-	 * instead of killing corral and leaving the sandbox unsupervised. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	plan.cfg.cancel_fd = sfd;
-
+	plan.cfg.cancel_fd = cli_cancel_begin(&cancel);
 	rc = sbx_run(&plan.cfg, &res, &err);
-	if (sfd >= 0) {
-		/* Consume the signals that cancelled the run, so that restoring
-		 * the mask does not deliver them and kill corral before it
-		 * reports and cleans up. */
-		struct signalfd_siginfo si;
-		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			;
-		close(sfd);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	cli_cancel_end(&cancel);
 
 	if (rc < 0) {
 		if (rc == -CORRAL_E_NOTFOUND || res.exit_code == 126) {

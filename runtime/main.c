@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 static const struct cli_command commands[] = {
     {"exec", cmd_exec, "Run a command in the sandbox a policy describes", cmd_exec_usage},
@@ -48,6 +50,31 @@ int cli_bad_option(const char *cmd, int argc, char **argv)
 	if (optopt && !(arg[0] == '-' && arg[1] == '-'))
 		return cli_usage_error(cmd, "unknown or incomplete option '-%c'", optopt);
 	return cli_usage_error(cmd, "unknown or incomplete option '%s'", arg);
+}
+
+int cli_cancel_begin(struct cli_cancel *c)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &c->old);
+	c->fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return c->fd;
+}
+
+void cli_cancel_end(struct cli_cancel *c)
+{
+	if (c->fd >= 0) {
+		struct signalfd_siginfo si;
+		while (read(c->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
+		close(c->fd);
+		c->fd = -1;
+	}
+	sigprocmask(SIG_SETMASK, &c->old, NULL);
 }
 
 void cli_print_usage(const struct cli_command *cmd)
