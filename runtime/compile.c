@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <pthread.h>
 #include <glob.h>
 #include <limits.h>
@@ -504,11 +505,27 @@ struct walk {
 	struct corral_error *err;
 };
 
-static bool hidden_by(const struct policy_strlist *globs, const char *rel, bool is_dir)
+/*
+ * Does a hide glob match @rel (whose last component is @name)? "**" + "/NAME"
+ * and a bare "NAME" (the common shapes: "**" + "/.env") match the last
+ * component at any depth, which one fnmatch() on @name decides: the walk
+ * visits every entry of the workspace, so this is its hot path.
+ */
+static bool hidden_by(const struct policy_strlist *globs, const char *rel, const char *name,
+                      bool is_dir)
 {
-	for (size_t i = 0; i < globs->count; i++)
-		if (pathglob_match(globs->items[i].value, rel, is_dir))
+	for (size_t i = 0; i < globs->count; i++) {
+		const char *g = globs->items[i].value;
+		const char *base = strncmp(g, "**/", 3) == 0 ? g + 3 : g;
+		size_t len = strlen(base);
+		if (len && !memchr(base, '/', len)) {
+			if (fnmatch(base, name, FNM_PERIOD) == 0)
+				return true;
+			continue;
+		}
+		if (pathglob_match(g, rel, is_dir))
 			return true;
+	}
 	return false;
 }
 
@@ -550,7 +567,7 @@ static int walk_dir(struct walk *w, int dirfd, char *abs, size_t abslen, char *r
 		if (rellen)
 			rel[rellen] = '/';
 		memcpy(rel + rellen + (rellen ? 1 : 0), de->d_name, nlen + 1);
-		if (hidden_by(w->globs, rel, is_dir)) {
+		if (hidden_by(w->globs, rel, de->d_name, is_dir)) {
 			w->plan->hidden++;
 			rc = add_mount(w->plan, SBX_MOUNT_MASK, 0, NULL, abs, w->err);
 		} else if (is_dir && strcmp(rel, ".git") != 0) {

@@ -14,7 +14,7 @@
 #include <sbx.h>
 
 /* Entries a hide-glob walk of the workspace may visit before it gives up. */
-#define COMPILE_WALK_MAX 200000u
+#define COMPILE_WALK_MAX 1000000u
 /* Mounts one plan may hold. */
 #define COMPILE_MOUNTS_MAX 4096u
 
