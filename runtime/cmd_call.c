@@ -16,11 +16,12 @@
 
 const char cmd_call_usage[] =
     "usage: corral call TOOL [--args JSON | --args-file FILE | -] [--policy FILE|NAME]\n"
-    "                   [--workspace DIR] [--json]\n"
+    "                   [--workspace DIR] [--json] [--progress]\n"
     "\n"
     "Run one call of TOOL in a sandbox built from the policy and print its result.\n"
     "The arguments (a JSON object; default {}) are checked against the tool's input\n"
-    "schema first. '-' reads them from standard input.\n"
+    "schema first. '-' reads them from standard input. --progress prints the tool's\n"
+    "progress reports to stderr as they come.\n"
     "\n"
     "Exit status: 0 for a result, 1 for an error result (bad arguments, the tool's\n"
     "error, a crash, a limit), 2 for bad usage, 125 when the sandbox could not be\n"
@@ -29,6 +30,17 @@ const char cmd_call_usage[] =
     "Examples:\n"
     "  corral call read_file --args '{\"path\": \"README.md\", \"limit\": 20}'\n"
     "  echo '{\"command\": \"make test\"}' | corral call exec -\n";
+
+static void print_progress(void *ctx, double done, double total, const char *message)
+{
+	(void)ctx;
+	if (total > 0)
+		fprintf(stderr, "progress: %g/%g%s%s\n", done, total, message ? ": " : "",
+		        message ? message : "");
+	else
+		fprintf(stderr, "progress: %g%s%s\n", done, message ? ": " : "",
+		        message ? message : "");
+}
 
 static char *result_json(const struct tool_result *r)
 {
@@ -65,9 +77,13 @@ static char *result_json(const struct tool_result *r)
 int cmd_call(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"args", required_argument, NULL, 'a'},   {"args-file", required_argument, NULL, 'f'},
-	    {"policy", required_argument, NULL, 'p'}, {"workspace", required_argument, NULL, 'w'},
-	    {"json", no_argument, NULL, 'j'},         {NULL, 0, NULL, 0},
+	    {"args", required_argument, NULL, 'a'},
+	    {"args-file", required_argument, NULL, 'f'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"workspace", required_argument, NULL, 'w'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"progress", no_argument, NULL, 'P'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *policy_name = "workspace-write", *workspace = ".", *args_text = NULL;
 	const char *args_file = NULL, *tool_name = NULL;
@@ -79,7 +95,9 @@ int cmd_call(int argc, char **argv)
 	cJSON *args = NULL;
 	char *owned = NULL;
 	bool json = false;
+	struct tool_call_opts copts = {.cancel_fd = -1};
 	struct cli_cancel cancel;
+	bool progress = false;
 	size_t len;
 	int opt, status, rc;
 
@@ -101,6 +119,9 @@ int cmd_call(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'P':
+			progress = true;
 			break;
 		default:
 			return cli_bad_option("call", argc, argv);
@@ -154,7 +175,10 @@ int cmd_call(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
-	rc = tool_call(&reg, tool, args, p, workspace, cli_cancel_begin(&cancel), &res, &err);
+	copts.cancel_fd = cli_cancel_begin(&cancel);
+	if (progress)
+		copts.progress = print_progress;
+	rc = tool_call(&reg, tool, args, p, workspace, &copts, &res, &err);
 	cli_cancel_end(&cancel);
 	if (rc < 0) {
 		fprintf(stderr, "corral call: %s\n", err.message);

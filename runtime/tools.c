@@ -219,21 +219,62 @@ struct worker_run {
 	const struct tool_registry *reg;
 	const char *plugin;
 	const char *script;
-	const char *verb;  /* "describe" or "call" */
-	const char *tool;  /* for call */
-	const char *input; /* stdin text, or NULL */
-	bool read_only;    /* downgrade every writable path */
-	int cancel_fd;     /* -1, or an fd whose readability cancels the run */
+	const char *verb;                       /* "describe" or "call" */
+	const char *tool;                       /* for call */
+	const char *input;                      /* stdin text, or NULL */
+	bool read_only;                         /* downgrade every writable path */
+	int cancel_fd;                          /* -1, or an fd whose readability cancels the run */
+	const struct tool_call_opts *call_opts; /* progress reporting, or NULL */
 	uint64_t timeout_ms;
 	uint64_t output_cap;
 };
+
+/* Progress lines from the worker ({"progress": D, "total": T, "message": M}\n),
+ * reassembled from the pipe's chunks. */
+struct progress_reader {
+	const struct tool_call_opts *opts;
+	char line[1024];
+	size_t len;
+};
+
+static void progress_line(struct progress_reader *r)
+{
+	cJSON *doc, *d, *t, *m;
+
+	r->line[r->len] = '\0';
+	doc = cJSON_Parse(r->line);
+	d = cJSON_GetObjectItemCaseSensitive(doc, "progress");
+	t = cJSON_GetObjectItemCaseSensitive(doc, "total");
+	m = cJSON_GetObjectItemCaseSensitive(doc, "message");
+	if (cJSON_IsNumber(d))
+		r->opts->progress(r->opts->progress_ctx, d->valuedouble,
+		                  cJSON_IsNumber(t) ? t->valuedouble : 0,
+		                  cJSON_IsString(m) ? m->valuestring : NULL);
+	cJSON_Delete(doc);
+}
+
+static void progress_chunk(void *ctx, const char *data, size_t len)
+{
+	struct progress_reader *r = ctx;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n') {
+			progress_line(r);
+			r->len = 0;
+		} else if (r->len < sizeof(r->line) - 1) {
+			r->line[r->len++] = data[i];
+		}
+	}
+}
 
 /* Run the worker in a sandbox built from @p; the result is the sandbox's. */
 static int worker_run(const struct worker_run *w, const struct policy *p, const char *workspace,
                       struct sbx_result *res, struct corral_error *err)
 {
-	char cap[32], *argv[10];
-	int fds[3] = {-1, -1, -1}, in = -1, rc;
+	char cap[32], progress_arg[16], *argv[12];
+	int fds[4] = {-1, -1, -1, -1}, in = -1, prog[2] = {-1, -1}, rc;
+	struct progress_reader reader = {.opts = w->call_opts};
+	bool want_progress = w->call_opts && w->call_opts->progress;
 	struct compile_opts opts = {.workspace = workspace};
 	struct sandbox_plan plan;
 	size_t nfds = 0, argc = 0;
@@ -255,6 +296,13 @@ static int worker_run(const struct worker_run *w, const struct policy *p, const 
 			goto out_fds;
 		}
 	}
+	if (want_progress) {
+		if (pipe2(prog, O_CLOEXEC | O_NONBLOCK) < 0) {
+			rc = corral_error_set(err, CORRAL_E_IO, errno, "pipe: %s", strerror(errno));
+			goto out_fds;
+		}
+		fds[nfds++] = prog[1];
+	}
 	fds[nfds] = sealed_copy(w->reg->worker, err);
 	if (fds[nfds++] < 0) {
 		rc = fds[nfds - 1];
@@ -275,6 +323,12 @@ static int worker_run(const struct worker_run *w, const struct policy *p, const 
 		snprintf(cap, sizeof(cap), "%llu", (unsigned long long)w->output_cap);
 		argv[argc++] = (char *)"--output-cap";
 		argv[argc++] = cap;
+	}
+	if (want_progress) {
+		/* The progress pipe sits just before the worker among the passed fds. */
+		snprintf(progress_arg, sizeof(progress_arg), "%zu", 3 + nfds - 2);
+		argv[argc++] = (char *)"--progress-fd";
+		argv[argc++] = progress_arg;
 	}
 	argv[argc] = NULL;
 	opts.argv = argv;
@@ -301,6 +355,14 @@ static int worker_run(const struct worker_run *w, const struct policy *p, const 
 	}
 	plan.cfg.stdout_mode = plan.cfg.stderr_mode = SBX_IO_CAPTURE;
 	plan.cfg.cancel_fd = w->cancel_fd;
+	/* A cancelled tool gets SIGTERM (cancelled() turns true) and a moment
+	 * to stop cleanly before the sandbox is killed. */
+	plan.cfg.cancel_grace_ms = TOOL_CANCEL_GRACE_MS;
+	if (want_progress) {
+		plan.cfg.watch_fd = prog[0];
+		plan.cfg.on_watch = progress_chunk;
+		plan.cfg.watch_ctx = &reader;
+	}
 	/* The worker caps the text; its JSON around it may be larger (escapes). */
 	plan.cfg.limits.output =
 	    (w->output_cap ? w->output_cap * 6 : DESCRIBE_OUTPUT_MAX) + TOOL_RESULT_SLACK;
@@ -308,6 +370,9 @@ static int worker_run(const struct worker_run *w, const struct policy *p, const 
 out_plan:
 	sandbox_plan_release(&plan);
 out_fds:
+	for (int i = 0; i < 2; i++)
+		if (prog[i] >= 0)
+			close(prog[i]);
 	if (in >= 0)
 		close(in);
 	free(state);
@@ -776,15 +841,16 @@ static char *join_content(const cJSON *content)
 }
 
 int tool_call(const struct tool_registry *reg, const struct tool *tool, const cJSON *args,
-              const struct policy *p, const char *workspace, int cancel_fd, struct tool_result *res,
-              struct corral_error *err)
+              const struct policy *p, const char *workspace, const struct tool_call_opts *opts,
+              struct tool_result *res, struct corral_error *err)
 {
 	struct worker_run w = {.reg = reg,
 	                       .plugin = tool->plugin,
 	                       .script = tool->script,
 	                       .verb = "call",
 	                       .tool = tool->name,
-	                       .cancel_fd = cancel_fd,
+	                       .cancel_fd = opts ? opts->cancel_fd : -1,
+	                       .call_opts = opts,
 	                       .output_cap = p->limits.output};
 	struct corral_error verr = {0};
 	struct sbx_result sres;

@@ -20,9 +20,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TOOLS_MAX         256         /* tools in one registry */
-#define TOOL_ARGS_MAX     (16u << 20) /* bytes of arguments for one call */
-#define TOOL_RESULT_SLACK (64u << 10)
+#define TOOLS_MAX            256         /* tools in one registry */
+#define TOOL_ARGS_MAX        (16u << 20) /* bytes of arguments for one call */
+#define TOOL_RESULT_SLACK    (64u << 10)
+#define TOOL_CANCEL_GRACE_MS 1000u /* from SIGTERM to SIGKILL on cancellation */
 
 struct tool {
 	char *name;
@@ -88,12 +89,21 @@ struct tool_result {
  * bad arguments, the tool's error, a crash, a limit — is a result with
  * is_error set and a message in text, and returns 0; a negative return
  * means corral itself could not run the call (sandbox set-up, memory).
- * When @cancel_fd (>= 0; borrowed) becomes readable the call's sandbox is
- * killed and the result says the call was cancelled.
+ * When opts->cancel_fd (borrowed) becomes readable the call's sandbox is
+ * killed and the result says the call was cancelled. @opts may be NULL.
  */
+/* How a call is watched while it runs. Zeroed (cancel_fd -1) for none. */
+struct tool_call_opts {
+	int cancel_fd; /* -1, or an fd whose readability cancels the call */
+	/* Called from the caller's thread for each progress report of the
+	 * tool (throttled by the worker), never after the call returned. */
+	void (*progress)(void *ctx, double done, double total, const char *message);
+	void *progress_ctx;
+};
+
 int tool_call(const struct tool_registry *reg, const struct tool *tool, const cJSON *args,
-              const struct policy *p, const char *workspace, int cancel_fd, struct tool_result *res,
-              struct corral_error *err);
+              const struct policy *p, const char *workspace, const struct tool_call_opts *opts,
+              struct tool_result *res, struct corral_error *err);
 
 void tool_result_release(struct tool_result *res);
 

@@ -107,6 +107,20 @@ struct sbx_config {
 	const int *pass_fds;
 	size_t npass_fds; /* at most SBX_PASS_FDS_MAX */
 	/*
+	 * When >= 0, read while the command runs, and each chunk handed to
+	 * on_watch(watch_ctx, data, len) from the caller's thread: progress
+	 * lines from a tool. Borrowed. Reading stops when the command exits,
+	 * so nothing is reported after the result.
+	 */
+	int watch_fd;
+	void (*on_watch)(void *ctx, const char *data, size_t len);
+	void *watch_ctx;
+	/*
+	 * On cancellation, the command (pid 2) gets SIGTERM and this long to
+	 * end before the whole tree is killed; 0 kills at once.
+	 */
+	uint64_t cancel_grace_ms;
+	/*
 	 * When >= 0 and readable, the run is cancelled: the whole tree is
 	 * killed and the result says so (signalfd for Ctrl-C, eventfd for an
 	 * MCP cancellation). Borrowed, never closed.

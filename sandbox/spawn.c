@@ -963,6 +963,21 @@ CHILD_ENTRY static int child_main(void *arg)
 	/* Die with the parent rather than run unsupervised. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
+	/* The sandbox starts with every signal unblocked and at its default:
+	 * the caller may block some (corral blocks SIGINT and SIGTERM while it
+	 * waits) or ignore some, and both would survive exec. This child has
+	 * its own copy of the handler table (no CLONE_SIGHAND). */
+	{
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+		sigset_t none;
+		sigemptyset(&dfl.sa_mask);
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				sigaction(sig, &dfl, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+
 	/* Join the run's cgroup first, then make it the root of a new cgroup
 	 * namespace, so the sandbox sees no host cgroup path. */
 	rc = sbx_cgroup_enter(&c->cgroup);
@@ -1133,6 +1148,7 @@ void sbx_config_init(struct sbx_config *cfg)
 	cfg->limits.output = 1ull << 20;
 	cfg->stdin_fd = cfg->stdout_fd = cfg->stderr_fd = -1;
 	cfg->cancel_fd = -1;
+	cfg->watch_fd = -1;
 }
 
 void sbx_result_violation(struct sbx_result *res, const char *fmt, ...)
@@ -1186,6 +1202,38 @@ static int recv_fd(int sock)
 		return -1;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
+}
+
+/*
+ * Send @sig to the command: pid 2 of the sandbox, the only child of its init
+ * (@pid), found through /proc and signalled through a pidfd so that a
+ * recycled pid cannot be hit. Returns 0, or -1 when it is already gone.
+ */
+static int signal_command(pid_t pid, int sig)
+{
+	char path[64], buf[64];
+	ssize_t n;
+	long child;
+	int fd, pfd, rc;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	child = strtol(buf, NULL, 10);
+	if (child <= 0)
+		return -1;
+	pfd = (int)syscall(SYS_pidfd_open, (pid_t)child, 0);
+	if (pfd < 0)
+		return -1;
+	rc = (int)syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+	close(pfd);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Processes the command left alive in the pid namespace of @pid (its init). */
@@ -1359,10 +1407,10 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 	char **init_argv = NULL;
 	int exec_errno = 0;
 	char *stack = MAP_FAILED;
-	uint64_t start, deadline = 0;
+	uint64_t start, deadline = 0, kill_at = 0;
 	int flags, rc = 0, status = 0;
 	pid_t pid;
-	bool exited = false, have_status = false;
+	bool exited = false, have_status = false, watch_done = false;
 
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
@@ -1548,9 +1596,9 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 	if (cfg->limits.timeout_ms)
 		deadline = start + cfg->limits.timeout_ms;
 	for (;;) {
-		struct pollfd pfd[5];
+		struct pollfd pfd[6];
 		int n = 0, idx_pid = -1, idx_out = -1, idx_err = -1, idx_notify = -1,
-		    idx_cancel = -1;
+		    idx_cancel = -1, idx_watch = -1;
 		int wait_ms = -1;
 		uint64_t now = now_ms();
 
@@ -1563,12 +1611,18 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 				pfd[n] = (struct pollfd){.fd = listener, .events = POLLIN};
 				idx_notify = n++;
 			}
-			if (cfg->cancel_fd >= 0) {
+			if (cfg->cancel_fd >= 0 && !res->cancelled) {
 				pfd[n] = (struct pollfd){.fd = cfg->cancel_fd, .events = POLLIN};
 				idx_cancel = n++;
 			}
+			if (cfg->watch_fd >= 0 && cfg->on_watch && !watch_done) {
+				pfd[n] = (struct pollfd){.fd = cfg->watch_fd, .events = POLLIN};
+				idx_watch = n++;
+			}
 			if (deadline)
 				wait_ms = now >= deadline ? 0 : (int)(deadline - now);
+			if (kill_at && (wait_ms < 0 || kill_at - now < (uint64_t)wait_ms))
+				wait_ms = now >= kill_at ? 0 : (int)(kill_at - now);
 		} else {
 			/* The tree is gone; drain what it left in the pipes. */
 			wait_ms = DRAIN_GRACE_MS;
@@ -1605,10 +1659,25 @@ int sbx_run(const struct sbx_config *cfg, struct sbx_result *res, struct corral_
 		}
 		if (idx_notify >= 0 && (pfd[idx_notify].revents & (POLLHUP | POLLERR)))
 			close_fd(&listener);
+		if (idx_watch >= 0 && (pfd[idx_watch].revents & (POLLIN | POLLHUP | POLLERR))) {
+			char buf[4096];
+			ssize_t got = read(cfg->watch_fd, buf, sizeof(buf));
+			if (got > 0)
+				cfg->on_watch(cfg->watch_ctx, buf, (size_t)got);
+			else if (got == 0 || (errno != EINTR && errno != EAGAIN))
+				watch_done = true;
+		}
 		if (idx_cancel >= 0 && (pfd[idx_cancel].revents & POLLIN) && !res->cancelled) {
 			res->cancelled = true;
 			res->killed = count_tree(pid);
+			if (cfg->cancel_grace_ms && signal_command(pid, SIGTERM) == 0)
+				kill_at = now_ms() + cfg->cancel_grace_ms;
+			else
+				kill(pid, SIGKILL);
+		}
+		if (kill_at && !exited && now_ms() >= kill_at) {
 			kill(pid, SIGKILL);
+			kill_at = 0;
 		}
 		if (!exited && deadline && now_ms() >= deadline &&
 		    !(res->limits_hit & SBX_LIMIT_TIMEOUT)) {

@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,10 +445,19 @@ static int host_progress(struct corral_call *call, double done, double total, co
 	return rc;
 }
 
+/* corral cancels a call with SIGTERM, then kills the sandbox a second later. */
+static volatile sig_atomic_t cancel_requested;
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	cancel_requested = 1;
+}
+
 static int host_cancelled(struct corral_call *call)
 {
-	/* Cancellation ends the sandbox; the worker is not told beforehand. */
-	return 0;
+	(void)call;
+	return cancel_requested != 0;
 }
 
 static void *host_alloc(size_t size)
@@ -842,7 +852,14 @@ const char *__asan_default_options(void)
 
 int main(int argc, char **argv)
 {
-	int rc = worker_run(argc, argv);
+	struct sigaction sa = {.sa_handler = on_sigterm};
+	int rc;
+
+	/* No SA_RESTART: a tool blocked in a system call sees EINTR and can
+	 * check cancelled(). */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = worker_run(argc, argv);
 
 	for (size_t i = 0; i < worker.tools_len; i++)
 		worker_tool_release(&worker.tools[i]);

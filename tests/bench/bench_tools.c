@@ -111,8 +111,8 @@ int main(int argc, char **argv)
 				sbx_result_release(&res);
 			} else {
 				struct tool_result res;
-				if (tool_call(&reg, tools_find(&reg, tools[v]), args[v], p, ws, -1,
-				              &res, &err) < 0 ||
+				if (tool_call(&reg, tools_find(&reg, tools[v]), args[v], p, ws,
+				              NULL, &res, &err) < 0 ||
 				    res.is_error) {
 					fprintf(stderr, "bench_tools: %s: %s\n", tools[v],
 					        res.text ? res.text : err.message);

@@ -11,6 +11,9 @@
 #   !stderr: ERE         no line of stderr may match (repeatable)
 #   skip-unless: CMD     run CMD first; if it fails the case is reported as
 #                        skipped (exit 77) with CMD in the message
+#   cancel-after: SECS   send corral SIGTERM after SECS seconds
+#   after: CMD           run CMD with bash in $TMPWS after corral returned; a
+#                        failing CMD fails the case (repeatable)
 #   env: NAME=VALUE      set an environment variable for corral (VALUE is
 #                        expanded like args; repeatable)
 #   setup: CMD           run CMD with bash in $TMPWS before the command
@@ -24,7 +27,8 @@ corral=$1 src=$2 case=$3
 [ -f "$case" ] || { echo "FAIL: case $case missing"; exit 1; }
 
 args="" expect_exit=0 stdin_text="" have_args=0
-declare -a out_pat=() err_pat=() nout_pat=() nerr_pat=() skip_unless=() setup=() envs=()
+declare -a out_pat=() err_pat=() nout_pat=() nerr_pat=() skip_unless=() setup=() envs=() after=()
+cancel_after=""
 while IFS= read -r line || [ -n "$line" ]; do
 	case "$line" in
 	'#'* | '') ;;
@@ -38,6 +42,8 @@ while IFS= read -r line || [ -n "$line" ]; do
 	skip-unless:*) skip_unless+=("${line#skip-unless: }") ;;
 	setup:*) setup+=("${line#setup: }") ;;
 	env:*) envs+=("${line#env: }") ;;
+	cancel-after:*) cancel_after=$(echo ${line#cancel-after:}) ;;
+	after:*) after+=("${line#after: }") ;;
 	*) echo "FAIL: $case: unknown directive: $line"; exit 1 ;;
 	esac
 done <"$case"
@@ -62,11 +68,23 @@ for e in "${envs[@]+"${envs[@]}"}"; do
 	eval "export $e"
 done
 eval "set -- $args"
-printf '%s' "$stdin_text" | "$corral" "$@" >"$tmp/out" 2>"$tmp/err"
-status=$?
+if [ -n "$cancel_after" ]; then
+	"$corral" "$@" </dev/null >"$tmp/out" 2>"$tmp/err" &
+	pid=$!
+	sleep "$cancel_after"
+	kill -TERM "$pid"
+	wait "$pid"
+	status=$?
+else
+	printf '%s' "$stdin_text" | "$corral" "$@" >"$tmp/out" 2>"$tmp/err"
+	status=$?
+fi
 
 fail=0
 report() { echo "FAIL: $case: $*"; fail=1; }
+for cmd in "${after[@]+"${after[@]}"}"; do
+	(cd "$TMPWS" && bash -c "$cmd") || report "check after the run failed: $cmd"
+done
 [ "$status" = "$expect_exit" ] || report "exit status $status, expected $expect_exit"
 for p in "${out_pat[@]+"${out_pat[@]}"}"; do
 	grep -Eq -- "$p" "$tmp/out" || report "stdout has no line matching /$p/"

@@ -2,7 +2,8 @@
  * hostile.c - a plugin whose tools misbehave, to prove the sandbox contains
  * them: a crash, exit() from plugin code, an endless loop, a fork bomb, a
  * read outside the workspace, and an ELF constructor that tries to read a
- * canary file before any ABI check.
+ * canary file before any ABI check. And one well-behaved tool that reports
+ * progress.
  */
 #define _GNU_SOURCE
 #include <corral/plugin.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CANARY "/tmp/corral-hostile-canary"
@@ -62,6 +64,36 @@ static int forkbomb(struct corral_call *call, const char *args, void *data)
 	return 0;
 }
 
+/* Not hostile: reports progress twice, 0.2 s apart (past the worker's
+ * throttle), then returns. */
+static int progress(struct corral_call *call, const char *args, void *data)
+{
+	struct timespec gap = {0, 200 * 1000 * 1000};
+	(void)args, (void)data;
+
+	host->progress(call, 1, 2, "half way");
+	nanosleep(&gap, NULL);
+	host->progress(call, 2, 2, "done");
+	return host->add_text(call, "finished", 8);
+}
+
+/* Not hostile: waits for cancellation, and when it comes leaves a file in
+ * the workspace to prove it noticed, then returns. */
+static int wait_cancel(struct corral_call *call, const char *args, void *data)
+{
+	struct timespec tick = {0, 20 * 1000 * 1000};
+	(void)args, (void)data;
+
+	for (int i = 0; i < 1000 && !host->cancelled(call); i++)
+		nanosleep(&tick, NULL);
+	if (host->cancelled(call)) {
+		int fd = open("noticed-cancel", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
 static int snooper(struct corral_call *call, const char *args, void *data)
 {
 	char buf[256];
@@ -88,7 +120,9 @@ int corral_plugin_init(const struct corral_host *h, struct corral_plugin *plugin
 	             {"hostile_exit", bail},
 	             {"hostile_loop", spin},
 	             {"hostile_forkbomb", forkbomb},
-	             {"hostile_snoop", snooper}};
+	             {"hostile_snoop", snooper},
+	             {"hostile_progress", progress},
+	             {"hostile_wait_cancel", wait_cancel}};
 
 	host = h;
 	plugin->name = "hostile";
