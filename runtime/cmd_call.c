@@ -57,6 +57,12 @@ static char *result_json(const struct tool_result *r)
 	if (r->structured)
 		cJSON_AddItemToObject(o, "structuredContent", cJSON_Duplicate(r->structured, 1));
 	cJSON_AddBoolToObject(o, "isError", r->is_error);
+	/* The sandboxed worker's own status: 0 when the tool ran to a result,
+	 * null when a signal ended it. */
+	if (r->signal || r->exit_code < 0)
+		cJSON_AddNullToObject(o, "exit_status");
+	else
+		cJSON_AddNumberToObject(o, "exit_status", r->exit_code);
 	if (r->signal)
 		cJSON_AddStringToObject(o, "signal", sigabbrev_np(r->signal) ?: "?");
 	cJSON_AddNumberToObject(o, "duration_ms", (double)r->duration_ms);
