@@ -16,7 +16,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
+#include <signal.h>
+#include <sys/random.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,8 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RMDIR_TRIES   50
-#define RMDIR_WAIT_NS (2 * 1000 * 1000)
+/* The last tasks of a killed tree can take a while to leave the cgroup. */
+#define RMDIR_TRIES   200
+#define RMDIR_WAIT_NS (5 * 1000 * 1000)
 
 static atomic_uint run_seq;
 
@@ -185,6 +189,45 @@ void sbx_cgroup_init(struct sbx_cgroup *cg)
 	cg->procs_fd[0] = cg->procs_fd[1] = -1;
 }
 
+static unsigned random_part(void)
+{
+	unsigned v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v = (unsigned)ts.tv_nsec ^ (unsigned)getpid();
+	}
+	return v;
+}
+
+/*
+ * Remove what earlier corral processes left in @dir (a run cgroup that
+ * could not be removed before its process exited): directories named
+ * corral-PID-... whose PID no longer runs. rmdir() only removes empty,
+ * task-free cgroups, so a live run is never touched.
+ */
+static void sweep_stale(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		long pid;
+		if (strncmp(de->d_name, "corral-", 7) != 0)
+			continue;
+		pid = strtol(de->d_name + 7, NULL, 10);
+		if (pid <= 0 || pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
+			rmdir(path);
+	}
+	closedir(d);
+}
+
 /* Where the hierarchies are, looked up once per process: reading
  * /proc/self/mountinfo costs tens of microseconds each time. */
 static struct {
@@ -205,6 +248,21 @@ static void where_lookup(void)
 	               own_cgroup("memory", where.mem_own, sizeof(where.mem_own)) == 0;
 	where.v1_pids = find_mount("cgroup", "pids", where.pids_mnt, sizeof(where.pids_mnt)) == 0 &&
 	                own_cgroup("pids", where.pids_own, sizeof(where.pids_own)) == 0;
+	{
+		char dir[PATH_MAX * 2];
+		if (where.v2) {
+			snprintf(dir, sizeof(dir), "%s%s", where.v2_mnt, where.v2_own);
+			sweep_stale(dir);
+		}
+		if (where.v1_mem) {
+			snprintf(dir, sizeof(dir), "%s%s", where.mem_mnt, where.mem_own);
+			sweep_stale(dir);
+		}
+		if (where.v1_pids) {
+			snprintf(dir, sizeof(dir), "%s%s", where.pids_mnt, where.pids_own);
+			sweep_stale(dir);
+		}
+	}
 }
 
 int sbx_cgroup_setup(struct sbx_cgroup *cg, uint64_t memory, uint32_t processes,
@@ -216,7 +274,10 @@ int sbx_cgroup_setup(struct sbx_cgroup *cg, uint64_t memory, uint32_t processes,
 	if (!memory && !processes)
 		return 0;
 	pthread_once(&where_once, where_lookup);
-	snprintf(name, sizeof(name), "corral-%d-%u", (int)getpid(), atomic_fetch_add(&run_seq, 1));
+	/* pid, sequence and a random part: a stale directory of a recycled pid
+	 * must not make this run fall back to rlimits. */
+	snprintf(name, sizeof(name), "corral-%d-%u-%08x", (int)getpid(),
+	         atomic_fetch_add(&run_seq, 1), random_part());
 
 	if (where.v2) {
 		if (make_child(where.v2_mnt, where.v2_own, name, cg->dir[0], sizeof(cg->dir[0])) <
