@@ -74,9 +74,8 @@ static void normalise(char *path)
 	*out = '\0';
 }
 
-/* Resolve a policy path ("." , "src", "~/x", "/usr") to an absolute one. */
-static int resolve_path(const char *ws, const char *in, char *out, size_t outlen,
-                        const struct policy_loc *loc, struct corral_error *err)
+int compile_resolve_path(const char *ws, const char *in, char *out, size_t outlen,
+                         const struct policy_loc *loc, struct corral_error *err)
 {
 	int n;
 
@@ -158,7 +157,8 @@ static int add_binds(struct sandbox_plan *plan, const struct policy_strlist *lis
 		ssize_t len;
 		int rc;
 
-		rc = resolve_path(plan->workspace, s->value, abs, sizeof(abs), &s->loc, err);
+		rc =
+		    compile_resolve_path(plan->workspace, s->value, abs, sizeof(abs), &s->loc, err);
 		if (rc < 0)
 			return rc;
 		if (lstat(abs, &st) < 0)
@@ -603,7 +603,8 @@ static int add_hides(struct sandbox_plan *plan, const struct policy_strlist *hid
 			globs.items[globs.count++] = *s;
 			continue;
 		}
-		rc = resolve_path(plan->workspace, s->value, abs, sizeof(abs), &s->loc, err);
+		rc =
+		    compile_resolve_path(plan->workspace, s->value, abs, sizeof(abs), &s->loc, err);
 		if (rc < 0)
 			goto out;
 		if (pathglob_has_magic(abs)) {
@@ -735,7 +736,8 @@ int sandbox_compile(const struct policy *p, const struct compile_opts *opts,
 	/* Protected paths: the policy's, its own files, corral's state. */
 	for (size_t i = 0; i < p->filesystem.protect.count; i++) {
 		const struct policy_str *s = &p->filesystem.protect.items[i];
-		rc = resolve_path(plan->workspace, s->value, buf, sizeof(buf), &s->loc, err);
+		rc =
+		    compile_resolve_path(plan->workspace, s->value, buf, sizeof(buf), &s->loc, err);
 		if (rc < 0 || (rc = add_protect(plan, buf, err)) < 0)
 			goto fail;
 	}

@@ -51,4 +51,13 @@ int sandbox_compile(const struct policy *p, const struct compile_opts *opts,
 
 void sandbox_plan_release(struct sandbox_plan *plan);
 
+/*
+ * Resolve a path as policies write them — "." the workspace @ws, relative
+ * paths inside it, "~" and "~/..." the home directory, absolute paths as
+ * they are — into @out, normalised ("a/./b/../c"). Fails with
+ * CORRAL_E_POLICY naming @loc when it is too long or needs an unset $HOME.
+ */
+int compile_resolve_path(const char *ws, const char *in, char *out, size_t outlen,
+                         const struct policy_loc *loc, struct corral_error *err);
+
 #endif

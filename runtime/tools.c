@@ -646,23 +646,6 @@ static int load_dir(struct tool_registry *reg, const char *dir, const struct pol
 	return rc;
 }
 
-/* A policy's plugin directory, resolved like its filesystem paths. */
-static int policy_plugin_dir(const char *ws, const struct policy_str *s, char *out, size_t len)
-{
-	const char *home = getenv("HOME");
-	int n;
-
-	if (strcmp(s->value, ".") == 0)
-		n = snprintf(out, len, "%s", ws);
-	else if (s->value[0] == '/')
-		n = snprintf(out, len, "%s", s->value);
-	else if (s->value[0] == '~')
-		n = home ? snprintf(out, len, "%s%s", home, s->value + 1) : -1;
-	else
-		n = snprintf(out, len, "%s/%s", ws, s->value);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
 /* Keep only what tools.enable names (when it names any), drop what
  * tools.disable names. A name that matches no tool is an error: a typo in
  * "disable" must not leave a tool on. */
@@ -723,9 +706,10 @@ int tools_load(struct tool_registry *reg, const struct policy *p, const char *wo
 	if (rc == 0 && p->tools.paths.count) {
 		char *ws = realpath(workspace, NULL), dir[PATH_MAX];
 		for (size_t i = 0; ws && rc == 0 && i < p->tools.paths.count; i++) {
-			if (policy_plugin_dir(ws, &p->tools.paths.items[i], dir, sizeof(dir)) < 0)
-				continue;
-			rc = load_dir(reg, dir, p, workspace, err);
+			rc = compile_resolve_path(ws, p->tools.paths.items[i].value, dir,
+			                          sizeof(dir), &p->tools.paths.items[i].loc, err);
+			if (rc == 0)
+				rc = load_dir(reg, dir, p, workspace, err);
 		}
 		free(ws);
 	}

@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "sbx.h"
+#include "beneath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,15 +23,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static int open_beneath(int dirfd, const char *rel, int flags)
-{
-	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_CLOEXEC),
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
-	};
-	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
-}
 
 int sbx_protect_prepare(const char *root, const char *path, char **created,
                         struct corral_error *err)
@@ -88,7 +80,7 @@ int sbx_protect_prepare(const char *root, const char *path, char **created,
 		}
 		if (!slash || !S_ISDIR(st.st_mode))
 			break; /* exists (a file under a file is protected by the file) */
-		next = open_beneath(dirfd, comp, O_PATH | O_DIRECTORY);
+		next = sbx_open_beneath(dirfd, comp, O_PATH | O_DIRECTORY);
 		if (next < 0) {
 			rc = corral_error_set(err, CORRAL_E_SANDBOX, errno, "cannot protect %s: %s",
 			                      path, strerror(errno));
@@ -104,6 +96,15 @@ int sbx_protect_prepare(const char *root, const char *path, char **created,
 		close(dirfd);
 	close(rootfd);
 	return rc;
+}
+
+int sbx_open_beneath(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	};
+	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
 }
 
 void sbx_protect_cleanup(const char *created)

@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include "sbx.h"
+#include "beneath.h"
 #include "cgroup.h"
 #include "landlock.h"
 #include "sbx_seccomp.h"
@@ -32,7 +33,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <linux/openat2.h>
 #include <linux/securebits.h>
 #include <poll.h>
 #include <sched.h>
@@ -138,15 +138,6 @@ static int write_file(const char *path, const char *text)
 	n = write(fd, text, (size_t)len);
 	close(fd);
 	return n == len ? 0 : -1;
-}
-
-static int open_beneath(int dirfd, const char *rel, int flags)
-{
-	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_CLOEXEC),
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
-	};
-	return (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
 }
 
 /* Skip the leading '/' of an absolute sandbox path. */
@@ -372,7 +363,7 @@ static int apply_protect(struct child_ctx *c, int rootfd, const struct sbx_mount
 
 		if (slash)
 			*slash = '\0';
-		fd = open_beneath(rootfd, rel, O_PATH | O_NOFOLLOW);
+		fd = sbx_open_beneath(rootfd, rel, O_PATH | O_NOFOLLOW);
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			int e = errno;
 			if (fd >= 0)
@@ -415,7 +406,7 @@ static int apply_mask(struct child_ctx *c, int rootfd, const struct sbx_mount *m
 	struct stat st;
 	int fd, mfd;
 
-	fd = open_beneath(rootfd, rel_of(m->dst), O_PATH | O_NOFOLLOW);
+	fd = sbx_open_beneath(rootfd, rel_of(m->dst), O_PATH | O_NOFOLLOW);
 	if (fd < 0) {
 		/* Nothing there, or reached through a symlink (the real path is
 		 * masked on its own): nothing to hide. */
@@ -463,7 +454,7 @@ static int attach_at(struct child_ctx *c, int rootfd, int mfd, const char *dst, 
 
 	if (mkdir_beneath(c, rootfd, rel_of(dst), is_file) < 0)
 		return -1;
-	tfd = open_beneath(rootfd, rel_of(dst), O_PATH | O_NOFOLLOW);
+	tfd = sbx_open_beneath(rootfd, rel_of(dst), O_PATH | O_NOFOLLOW);
 	if (tfd < 0)
 		return child_fail(c, CORRAL_E_SANDBOX, errno, "cannot open mount point %s: %s", dst,
 		                  strerror(errno));
@@ -495,7 +486,7 @@ static int build_dev(struct child_ctx *c, int rootfd)
 	    mkdirat(rootfd, "dev/shm", 01777) < 0)
 		return child_fail(c, CORRAL_E_SANDBOX, errno, "cannot create /dev: %s",
 		                  strerror(errno));
-	devfd = open_beneath(rootfd, "dev", O_PATH | O_DIRECTORY);
+	devfd = sbx_open_beneath(rootfd, "dev", O_PATH | O_DIRECTORY);
 	if (devfd < 0)
 		return child_fail(c, CORRAL_E_SANDBOX, errno, "cannot open /dev");
 	for (size_t i = 0; i < NDEV; i++) {
@@ -569,7 +560,7 @@ static int harden_proc(struct child_ctx *c, int rootfd)
 	static const struct sbx_mount trigger = {SBX_MOUNT_MASK, 0, NULL, "/proc/sysrq-trigger"};
 	int fd, mfd;
 
-	fd = open_beneath(rootfd, "proc/sys", O_PATH | O_DIRECTORY);
+	fd = sbx_open_beneath(rootfd, "proc/sys", O_PATH | O_DIRECTORY);
 	if (fd < 0)
 		return child_fail(c, CORRAL_E_SANDBOX, errno, "cannot open /proc/sys");
 	mfd = open_tree(fd, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -622,7 +613,7 @@ static int build_root(struct child_ctx *c, int *rootfd_out)
 		return -1;
 	}
 	close(mfd);
-	fd = open_beneath(rootfd, "tmp", O_PATH | O_DIRECTORY);
+	fd = sbx_open_beneath(rootfd, "tmp", O_PATH | O_DIRECTORY);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return child_fail(c, CORRAL_E_SANDBOX, errno, "cannot open /tmp");
 	close(fd);
