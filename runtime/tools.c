@@ -160,9 +160,12 @@ static int sealed_copy(const char *path, struct corral_error *err)
 	struct stat st;
 	int fd = -1;
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-		return corral_error_set(err, CORRAL_E_NOTFOUND, errno ? errno : EINVAL,
-		                        "%s: not a readable file", path);
+	if (stat(path, &st) < 0)
+		return corral_error_set(err, CORRAL_E_NOTFOUND, errno, "%s: %s", path,
+		                        strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return corral_error_set(err, CORRAL_E_NOTFOUND, EINVAL, "%s: not a regular file",
+		                        path);
 	if (st.st_size > (off_t)SEALED_FILE_MAX)
 		return corral_error_set(err, CORRAL_E_TOOLARGE, EFBIG, "%s is larger than %u bytes",
 		                        path, SEALED_FILE_MAX);

@@ -90,7 +90,7 @@ static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urand
 struct child_ctx {
 	const struct sbx_config *cfg;
 	struct corral_error err; /* filled by the child on failure */
-	int exec_errno;          /* errno of the failed exec, 0 if it never tried */
+	int exec_errno;          /* why the command cannot be run (not ENOENT), else 0 */
 	uid_t uid;
 	gid_t gid;
 	char uid_map[64];
