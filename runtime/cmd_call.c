@@ -3,7 +3,9 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "approve.h"
 #include "policy.h"
+#include "session.h"
 #include "tools.h"
 #include <sbx.h>
 #include "util.h"
@@ -16,15 +18,22 @@
 
 const char cmd_call_usage[] =
     "usage: corral call TOOL [--args JSON | --args-file FILE | -] [--policy FILE|NAME]\n"
-    "                   [--workspace DIR] [--json] [--progress]\n"
+    "                   [--workspace DIR] [--run NAME] [--yes] [--json] [--progress]\n"
     "\n"
     "Run one call of TOOL in a sandbox built from the policy and print its result.\n"
     "The arguments (a JSON object; default {}) are checked against the tool's input\n"
     "schema first. '-' reads them from standard input. --progress prints the tool's\n"
     "progress reports to stderr as they come.\n"
     "\n"
+    "The policy's rules decide the call first. A call an 'ask' rule matches is put\n"
+    "to you on the terminal (yes / no / always for this run); without a terminal it\n"
+    "is refused as needing approval, unless --yes approves every ask (a deny rule\n"
+    "still denies). --run NAME groups calls into one run for checkpoints, rollback\n"
+    "and the audit log (default: a new run for each call).\n"
+    "\n"
     "Exit status: 0 for a result, 1 for an error result (bad arguments, the tool's\n"
-    "error, a crash, a limit), 2 for bad usage, 125 when the sandbox could not be\n"
+    "error, a crash, a limit), 2 for bad usage, 121 when the policy refused the\n"
+    "call (denied, declined or needing approval), 125 when the sandbox could not be\n"
     "set up, 130 when the call was cancelled (Ctrl-C, SIGTERM).\n"
     "\n"
     "Examples:\n"
@@ -42,13 +51,21 @@ static void print_progress(void *ctx, double done, double total, const char *mes
 		        message ? message : "");
 }
 
-static char *result_json(const struct tool_result *r)
+static char *result_json(const struct call_outcome *oc)
 {
+	const struct tool_result *r = &oc->result;
 	cJSON *o = cJSON_CreateObject(), *content, *block, *arr;
 	char *text;
 
 	if (!o)
 		return NULL;
+	cJSON_AddStringToObject(o, "call", oc->call_id);
+	cJSON_AddStringToObject(o, "outcome", call_stop_name(oc->stop));
+	cJSON_AddStringToObject(o, "decision", policy_decision_name(oc->decision));
+	if (oc->rule)
+		cJSON_AddStringToObject(o, "rule", oc->rule);
+	if (oc->checkpoint)
+		cJSON_AddStringToObject(o, "checkpoint", oc->checkpoint);
 	content = cJSON_AddArrayToObject(o, "content");
 	block = cJSON_CreateObject();
 	cJSON_AddStringToObject(block, "type", "text");
@@ -87,17 +104,18 @@ int cmd_call(int argc, char **argv)
 	    {"args-file", required_argument, NULL, 'f'},
 	    {"policy", required_argument, NULL, 'p'},
 	    {"workspace", required_argument, NULL, 'w'},
+	    {"run", required_argument, NULL, 'r'},
+	    {"yes", no_argument, NULL, 'y'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"progress", no_argument, NULL, 'P'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *policy_name = "workspace-write", *workspace = ".", *args_text = NULL;
-	const char *args_file = NULL, *tool_name = NULL;
+	struct session_opts sopts = {.policy = "workspace-write", .workspace = "."};
+	const char *args_text = NULL, *args_file = NULL, *tool_name = NULL;
 	struct corral_error err = {0};
-	struct tool_registry reg = {0};
-	struct tool_result res = {0};
-	const struct tool *tool;
-	struct policy *p = NULL;
+	struct call_outcome oc = {0};
+	struct session *session = NULL;
+	struct approve_tty tty = {.cancel_fd = -1};
 	cJSON *args = NULL;
 	char *owned = NULL;
 	bool json = false;
@@ -109,7 +127,7 @@ int cmd_call(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "a:f:p:w:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a:f:p:w:y", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			args_text = optarg;
@@ -118,10 +136,16 @@ int cmd_call(int argc, char **argv)
 			args_file = optarg;
 			break;
 		case 'p':
-			policy_name = optarg;
+			sopts.policy = optarg;
 			break;
 		case 'w':
-			workspace = optarg;
+			sopts.workspace = optarg;
+			break;
+		case 'r':
+			sopts.run = optarg;
+			break;
+		case 'y':
+			sopts.approve_all = true;
 			break;
 		case 'j':
 			json = true;
@@ -158,62 +182,66 @@ int cmd_call(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if (policy_load(policy_name, &p, &err) < 0 || tools_load(&reg, p, workspace, &err) < 0) {
+	sopts.approver = approve_tty_init(&tty);
+	rc = session_open(&sopts, &session, &err);
+	if (rc < 0) {
 		fprintf(stderr, "corral call: %s\n", err.message);
-		status = CLI_EXIT_SANDBOX;
-		goto out;
-	}
-	tool = tools_find(&reg, tool_name);
-	if (!tool) {
-		const char *names[TOOLS_MAX + 1], *guess;
-		for (size_t i = 0; i < reg.count; i++)
-			names[i] = reg.tools[i].name;
-		names[reg.count] = NULL;
-		guess = util_suggest(tool_name, names);
-		if (guess)
-			fprintf(stderr,
-			        "corral call: no tool named '%s'; did you mean '%s'? See 'corral "
-			        "tools'.\n",
-			        tool_name, guess);
-		else
-			fprintf(stderr, "corral call: no tool named '%s'. See 'corral tools'.\n",
-			        tool_name);
-		status = CLI_EXIT_USAGE;
+		status = rc == -CORRAL_E_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_SANDBOX;
 		goto out;
 	}
 	copts.cancel_fd = cli_cancel_begin(&cancel);
+	tty.cancel_fd = copts.cancel_fd;
 	if (progress)
 		copts.progress = print_progress;
-	rc = tool_call(&reg, tool, args, p, workspace, &copts, &res, &err);
+	rc = session_call(session, tool_name, args, &copts, &oc, &err);
 	cli_cancel_end(&cancel);
+	if (rc == -CORRAL_E_NOTFOUND) {
+		fprintf(stderr, "corral call: %s See 'corral tools'.\n", err.message);
+		status = CLI_EXIT_USAGE;
+		goto out;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "corral call: %s\n", err.message);
 		status = CLI_EXIT_SANDBOX;
 		goto out;
 	}
 	if (json) {
-		char *text = result_json(&res);
+		char *text = result_json(&oc);
 		if (text)
 			puts(text);
 		free(text);
 	} else {
-		FILE *out = res.is_error ? stderr : stdout;
-		if (res.text && *res.text) {
-			fputs(res.text, out);
-			if (res.text[strlen(res.text) - 1] != '\n')
+		const struct tool_result *res = &oc.result;
+		FILE *out = res->is_error ? stderr : stdout;
+		if (res->text && *res->text) {
+			fputs(res->text, out);
+			if (res->text[strlen(res->text) - 1] != '\n')
 				fputc('\n', out);
-		} else if (res.structured) {
-			char *s = cJSON_Print(res.structured);
+		} else if (res->structured) {
+			char *s = cJSON_Print(res->structured);
 			if (s)
 				fprintf(out, "%s\n", s);
 			free(s);
 		}
 	}
-	status = res.cancelled ? 130 : res.is_error ? CLI_EXIT_FAILURE : CLI_EXIT_OK;
+	switch (oc.stop) {
+	case CALL_RAN:
+		status = oc.result.cancelled  ? 130
+		         : oc.result.is_error ? CLI_EXIT_FAILURE
+		                              : CLI_EXIT_OK;
+		break;
+	case CALL_BAD_ARGUMENTS:
+	case CALL_NO_CHECKPOINT:
+		status = CLI_EXIT_FAILURE;
+		break;
+	default:
+		status = CLI_EXIT_DENIED;
+		break;
+	}
 out:
-	tool_result_release(&res);
-	tools_release(&reg);
-	policy_free(p);
+	call_outcome_release(&oc);
+	session_close(session);
+	approve_tty_release(&tty);
 	cJSON_Delete(args);
 	free(owned);
 	return status;

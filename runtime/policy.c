@@ -16,6 +16,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +46,9 @@ extern const size_t policy_profiles_count;
 static const char *const net_mode_names[] = {"none", "proxy", "host", NULL};
 static const char *const decision_names[] = {"allow", "ask", "deny", NULL};
 
-static const char *const top_keys[] = {"extends",     "filesystem", "network", "limits",
-                                       "env",         "rules",      "tools",   "checkpoint",
-                                       "description", "$schema",    NULL};
+static const char *const top_keys[] = {"extends", "filesystem",  "network", "limits",
+                                       "env",     "rules",       "tools",   "checkpoint",
+                                       "audit",   "description", "$schema", NULL};
 static const char *const tools_keys[] = {"paths", "enable", "disable", NULL};
 static const char *const filesystem_keys[] = {"read", "write", "hide", "protect", NULL};
 static const char *const network_keys[] = {"mode", "allow", "unix_sockets", NULL};
@@ -59,6 +60,7 @@ static const char *const rule_keys[] = {"match",   "decision", "hint", "timeout"
                                         "network", "examples", NULL};
 static const char *const examples_keys[] = {"match", "not_match", NULL};
 static const char *const checkpoint_keys[] = {"max_file_size", "exclude", "keep", "max_age", NULL};
+static const char *const audit_keys[] = {"path", "redact", NULL};
 
 /* The extends chain being loaded, outermost file first. */
 struct load {
@@ -553,6 +555,8 @@ void policy_free(struct policy *p)
 	strlist_release(&p->tools.enable);
 	strlist_release(&p->tools.disable);
 	strlist_release(&p->checkpoint.exclude);
+	free(p->audit.path.value);
+	strlist_release(&p->audit.redact);
 	free(p);
 }
 
@@ -1291,6 +1295,63 @@ static int apply_checkpoint(struct file *f, const cJSON *v)
 	return 0;
 }
 
+/* A redaction pattern is a POSIX extended regular expression; one that does
+ * not compile is refused here rather than silently redacting nothing. */
+static int check_regex(struct file *f, const cJSON *item, const char *path)
+{
+	char quoted[QUOTE_BUF], why[128];
+	regex_t re;
+	int rc;
+
+	if (!*item->valuestring)
+		return bad(f, item, "%s: an entry cannot be empty", path);
+	rc = regcomp(&re, item->valuestring, REG_EXTENDED);
+	if (rc != 0) {
+		regerror(rc, &re, why, sizeof(why));
+		quote(quoted, item->valuestring);
+		return bad(f, item, "%s: '%s' is not a valid regular expression: %s", path, quoted,
+		           why);
+	}
+	regfree(&re);
+	return 0;
+}
+
+static int apply_audit(struct file *f, const cJSON *v)
+{
+	struct policy *p = f->ld->p;
+	const cJSON *c;
+	int rc;
+
+	rc = want_object(f, v, "audit", audit_keys);
+	if (rc < 0)
+		return rc;
+	cJSON_ArrayForEach(c, v)
+	{
+		if (strcmp(c->string, "redact") == 0) {
+			rc = apply_strlist(f, c, "audit.redact", &p->audit.redact, check_regex);
+		} else if (!cJSON_IsString(c)) {
+			rc = bad_type(f, c, "audit.path", "a string");
+		} else if (c->valuestring[0] != '/' &&
+		           !(c->valuestring[0] == '~' && c->valuestring[1] == '/')) {
+			/* A relative path would land in the workspace, where the
+			 * agent's own calls could rewrite the record of them. */
+			rc = bad(f, c,
+			         "audit.path: must be absolute or start with ~/ (the log must "
+			         "live outside the workspace)");
+		} else {
+			char *dup = dup_str(c->valuestring);
+			if (!dup)
+				return fail_nomem(f);
+			free(p->audit.path.value);
+			p->audit.path.value = dup;
+			p->audit.path.loc = loc_of(f, c);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int check_tool_name(struct file *f, const cJSON *item, const char *path)
 {
 	const char *s = item->valuestring;
@@ -1526,6 +1587,8 @@ static int load_text(struct load *ld, const char *display, const char *id, const
 			rc = apply_rules(&f, c);
 		else if (strcmp(k, "tools") == 0)
 			rc = apply_tools(&f, c);
+		else if (strcmp(k, "audit") == 0)
+			rc = apply_audit(&f, c);
 		else
 			rc = apply_checkpoint(&f, c);
 		if (rc < 0)
@@ -1813,6 +1876,16 @@ char *policy_to_json(const struct policy *p, bool pretty)
 		put(o, "max_age", duration_json(p->checkpoint.max_age_ms), &ok);
 	}
 	put(root, "checkpoint", o, &ok);
+
+	o = cJSON_CreateObject();
+	if (o) {
+		if (p->audit.path.value)
+			put(o, "path", cJSON_CreateString(p->audit.path.value), &ok);
+		else
+			put(o, "path", cJSON_CreateNull(), &ok);
+		put(o, "redact", strlist_json(&p->audit.redact), &ok);
+	}
+	put(root, "audit", o, &ok);
 
 	if (ok)
 		text = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);

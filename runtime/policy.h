@@ -158,6 +158,11 @@ struct policy {
 		uint32_t keep;       /* checkpoints kept per workspace */
 		uint64_t max_age_ms; /* older ones are pruned */
 	} checkpoint;
+
+	struct {
+		struct policy_str path;       /* the log file; value NULL: the state directory's */
+		struct policy_strlist redact; /* POSIX EREs; what they match is not recorded */
+	} audit;
 };
 
 /*

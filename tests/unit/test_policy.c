@@ -164,9 +164,10 @@ static const struct bad_case bad_cases[] = {
     /* Unknown keys, with and without a suggestion. */
     {"{\"netwrok\": {}}",
      "p.json:1:2: unknown key 'netwrok' in the top level — did you mean 'network'?"},
-    {"{\"zzz\": 1}", "p.json:1:2: unknown key 'zzz' in the top level (expected extends, "
-                     "filesystem, network, limits, env, rules, tools, checkpoint, description or "
-                     "$schema)"},
+    {"{\"zzz\": 1}",
+     "p.json:1:2: unknown key 'zzz' in the top level (expected extends, "
+     "filesystem, network, limits, env, rules, tools, checkpoint, audit, description or "
+     "$schema)"},
     {"{\"filesystem\": {\"raed\": []}}",
      "p.json:1:17: unknown key 'raed' in filesystem — did you mean 'read'?"},
     {"{\"filesystem\": {\"xyz\": []}}", "p.json:1:17: unknown key 'xyz' in filesystem "
@@ -244,7 +245,7 @@ static const struct bad_case bad_cases[] = {
      "p.json:1:29: checkpoint.exclude[0]: an entry cannot be empty"},
     {"{\"description\": \"line\\nbreak\", \"zz\\n\": 1}",
      "p.json:1:32: unknown key 'zz\\x0a' in the top level (expected extends, filesystem, "
-     "network, limits, env, rules, tools, checkpoint, description or $schema)"},
+     "network, limits, env, rules, tools, checkpoint, audit, description or $schema)"},
 
     /* Counted limits. */
     {"{\"limits\": {\"processes\": 0}}",
@@ -421,10 +422,11 @@ START_TEST(test_nesting_depth)
 		text[n++] = ']';
 	text[n++] = '}';
 	text[n] = '\0';
-	expect_error(text,
-	             "p.json:1:2: unknown key 'x' in the top level (expected extends, "
-	             "filesystem, network, limits, env, rules, tools, checkpoint, description or "
-	             "$schema)");
+	expect_error(
+	    text,
+	    "p.json:1:2: unknown key 'x' in the top level (expected extends, "
+	    "filesystem, network, limits, env, rules, tools, checkpoint, audit, description or "
+	    "$schema)");
 }
 END_TEST
 
