@@ -50,6 +50,7 @@ void cli_cancel_end(struct cli_cancel *c);
 /* Print @text to stdout: the usage of @cmd. */
 void cli_print_usage(const struct cli_command *cmd);
 
+int cmd_audit(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
@@ -58,6 +59,7 @@ int cmd_policy(int argc, char **argv);
 int cmd_tools(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
+extern const char cmd_audit_usage[];
 extern const char cmd_call_usage[];
 extern const char cmd_doctor_usage[];
 extern const char cmd_exec_usage[];

@@ -16,6 +16,7 @@ static const struct cli_command commands[] = {
     {"exec", cmd_exec, "Run a command in the sandbox a policy describes", cmd_exec_usage},
     {"call", cmd_call, "Run one tool call in the sandbox", cmd_call_usage},
     {"tools", cmd_tools, "List the tools and their schemas", cmd_tools_usage},
+    {"audit", cmd_audit, "Show the audit log of tool calls", cmd_audit_usage},
     {"policy", cmd_policy, "Check, show and explain policy files", cmd_policy_usage},
     {"doctor", cmd_doctor, "Check what this machine offers the sandbox", cmd_doctor_usage},
     {"help", cmd_help, "Show help for a command", cmd_help_usage},

@@ -299,7 +299,10 @@ static cJSON *record_new(struct session *s, const char *event, const struct tool
 	cJSON_AddStringToObject(r, "call", o->call_id);
 	cJSON_AddStringToObject(r, "workspace", s->workspace);
 	cJSON_AddStringToObject(r, "tool", tool->name);
-	cJSON_AddItemToObject(r, "arguments", audit_redact(s->audit, args));
+	/* The start record holds the arguments; an end record repeats them
+	 * only when the call was refused before it started. */
+	if (strcmp(event, "start") == 0 || o->stop != CALL_RAN)
+		cJSON_AddItemToObject(r, "arguments", audit_redact(s->audit, args));
 	cJSON_AddStringToObject(r, "decision", policy_decision_name(o->decision));
 	if (o->rule) {
 		char loc[PATH_MAX + 32];
@@ -340,6 +343,10 @@ static void record_outcome(cJSON *r, const struct call_outcome *o)
 	if (res->signal)
 		cJSON_AddStringToObject(r, "signal", sigabbrev_np(res->signal) ?: "?");
 	cJSON_AddBoolToObject(r, "cancelled", res->cancelled);
+	/* A command's own status, for tools that report one (exec). */
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(res->structured, "exit_code");
+	if (cJSON_IsNumber(code))
+		cJSON_AddNumberToObject(r, "command_exit_status", code->valuedouble);
 	arr = cJSON_AddArrayToObject(r, "limits_hit");
 	for (unsigned bit = 1; sbx_limit_name(bit); bit <<= 1)
 		if (res->limits_hit & bit)

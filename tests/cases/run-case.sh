@@ -20,7 +20,8 @@
 #                        (repeatable; a failing setup fails the case)
 # The command runs with SRCDIR as its working directory, so paths in args
 # are relative to the source tree. In args, $CORRAL expands to the binary
-# and $TMPWS to a fresh, empty directory (a scratch workspace) removed after.
+# and $TMPWS to a fresh, empty directory (a scratch workspace) removed after;
+# $XDG_STATE_HOME is a fresh directory too.
 set -u
 corral=$1 src=$2 case=$3
 [ -x "$corral" ] || { echo "FAIL: corral binary $corral missing"; exit 1; }
@@ -60,7 +61,10 @@ done
 tmp=$(mktemp -d) || exit 1
 TMPWS=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp" "$TMPWS"' EXIT
-export CORRAL="$corral" TMPWS
+# corral's state (audit log, checkpoints, caches) goes to a directory of
+# the case's own, so cases neither see each other's nor the user's.
+mkdir -p "$tmp/state"
+export CORRAL="$corral" TMPWS XDG_STATE_HOME="$tmp/state"
 for cmd in "${setup[@]+"${setup[@]}"}"; do
 	(cd "$TMPWS" && bash -c "$cmd") || { echo "FAIL: $case: setup failed: $cmd"; exit 1; }
 done
