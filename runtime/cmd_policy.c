@@ -1,11 +1,15 @@
 /*
  * cmd_policy.c - `corral policy`: check policy files, show and list the
- * shipped profiles.
+ * shipped profiles, explain how the rules decide a call.
  */
 #include "cli.h"
 #include "jsonc.h"
 #include "policy.h"
+#include "rules.h"
 #include "util.h"
+
+#include <errno.h>
+#include <limits.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,8 @@ const char cmd_policy_usage[] =
     "usage: corral policy check [--json] FILE|NAME...\n"
     "       corral policy show [--json] NAME\n"
     "       corral policy list [--json]\n"
+    "       corral policy explain [--policy FILE|NAME] [--workspace DIR] [--json]\n"
+    "                             TOOL [ARGS_JSON]\n"
     "\n"
     "Check policy files and inspect the shipped profiles. A policy is JSON with\n"
     "comments that says what a tool call may read, write and reach, the limits it\n"
@@ -27,6 +33,15 @@ const char cmd_policy_usage[] =
     "            'FILE:LINE:COL: what is wrong' on stderr. Exits 1 if any failed.\n"
     "   show     Print the text of the shipped profile NAME, comments included.\n"
     "   list     List the shipped profiles with their descriptions.\n"
+    "   explain  Decide a call of TOOL with ARGS_JSON (a JSON object, default {})\n"
+    "            under the policy's rules (default workspace-write) without running\n"
+    "            it: print the decision (allow, ask or deny), the rule that made it\n"
+    "            (FILE:LINE:COL) or 'default', its hint, the sentence the agent is\n"
+    "            told, and for exec each simple command's verdict. TOOL may also be\n"
+    "            written as a call, as in rule examples: 'exec(git push)'. The\n"
+    "            workspace (default .) is where relative paths are read. Exits 0\n"
+    "            whatever the decision (the decision is the output); 1 if the\n"
+    "            policy or the call is bad.\n"
     "\n"
     "Options:\n"
     "   --json   Print JSON: for check and show, the effective policy with every\n"
@@ -36,9 +51,11 @@ const char cmd_policy_usage[] =
     "   corral policy check .corral/policy.json\n"
     "   corral policy check --json workspace-write\n"
     "   corral policy show read-only\n"
-    "   corral policy list\n";
+    "   corral policy list\n"
+    "   corral policy explain exec '{\"command\": \"make && git push\"}'\n"
+    "   corral policy explain --policy plan 'read_file(.env)'\n";
 
-static const char *const subcommands[] = {"check", "show", "list", NULL};
+static const char *const subcommands[] = {"check", "show", "list", "explain", NULL};
 
 /* Print @s as a list item: bare when unambiguous, else as a JSON string. */
 static void print_item(const char *s)
@@ -327,6 +344,201 @@ static int policy_list(int json)
 	return status;
 }
 
+/* ---- explain ---- */
+
+static cJSON *rule_json(const struct policy_rule *r)
+{
+	cJSON *o;
+
+	if (!r)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "match", r->match);
+	cJSON_AddStringToObject(o, "decision", policy_decision_name(r->decision));
+	cJSON_AddStringToObject(o, "file", r->loc.file ? r->loc.file : "");
+	cJSON_AddNumberToObject(o, "line", r->loc.line);
+	cJSON_AddNumberToObject(o, "col", r->loc.col);
+	if (r->hint)
+		cJSON_AddStringToObject(o, "hint", r->hint);
+	return o;
+}
+
+static cJSON *decision_json(const char *tool, const struct rules_decision *d)
+{
+	char buf[POLICY_FORMAT_MAX];
+	cJSON *o = cJSON_CreateObject(), *cmds;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "tool", tool);
+	cJSON_AddStringToObject(o, "decision", policy_decision_name(d->decision));
+	cJSON_AddItemToObject(o, "rule", rule_json(d->rule));
+	cJSON_AddStringToObject(o, "reason", d->reason);
+	if (strcmp(tool, "exec") == 0) {
+		cJSON_AddBoolToObject(o, "unparsable", d->unparsable);
+		if (d->unparsable)
+			cJSON_AddStringToObject(o, "unparsable_why", d->unparsable_why);
+		cmds = cJSON_AddArrayToObject(o, "commands");
+		for (size_t i = 0; cmds && i < d->ncommands; i++) {
+			cJSON *c = cJSON_CreateObject();
+			if (!c)
+				break;
+			cJSON_AddStringToObject(c, "command", d->commands[i].text);
+			cJSON_AddStringToObject(c, "decision",
+			                        policy_decision_name(d->commands[i].decision));
+			cJSON_AddItemToObject(c, "rule", rule_json(d->commands[i].rule));
+			cJSON_AddItemToArray(cmds, c);
+		}
+	}
+	if (d->has_timeout)
+		cJSON_AddStringToObject(o, "timeout", policy_format_duration(d->timeout_ms, buf));
+	if (d->has_network) {
+		cJSON *n = cJSON_AddObjectToObject(o, "network");
+		cJSON *a = n ? cJSON_AddArrayToObject(n, "allow") : NULL;
+		if (n)
+			cJSON_AddStringToObject(n, "mode", policy_net_mode_name(d->network_mode));
+		for (size_t i = 0; a && i < d->network_nallow; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(d->network_allow[i]));
+	}
+	return o;
+}
+
+static void print_rule_ref(const struct policy_rule *r)
+{
+	if (!r) {
+		fputs("default", stdout);
+		return;
+	}
+	print_item(r->match);
+	printf(" (rules.%s, %s:%d:%d)", policy_decision_name(r->decision),
+	       r->loc.file ? r->loc.file : "?", r->loc.line, r->loc.col);
+}
+
+static void print_decision(const char *tool, const struct policy *p, const struct rules_decision *d)
+{
+	char buf[POLICY_FORMAT_MAX];
+
+	printf("decision: %s\n", policy_decision_name(d->decision));
+	fputs("rule: ", stdout);
+	print_rule_ref(d->rule);
+	if (!d->rule)
+		printf(" (rules.default is %s)", policy_decision_name(p->rules.default_decision));
+	putchar('\n');
+	if (d->rule && d->rule->hint) {
+		fputs("hint: ", stdout);
+		print_item(d->rule->hint);
+		putchar('\n');
+	}
+	printf("reason: %s\n", d->reason);
+	if (strcmp(tool, "exec") == 0) {
+		if (d->unparsable)
+			printf("unparsable: %s\n", d->unparsable_why);
+		for (size_t i = 0; i < d->ncommands; i++) {
+			printf("  %-5s ", policy_decision_name(d->commands[i].decision));
+			print_item(d->commands[i].text);
+			fputs("  <- ", stdout);
+			print_rule_ref(d->commands[i].rule);
+			putchar('\n');
+		}
+	}
+	if (d->has_timeout)
+		printf("timeout: %s\n", policy_format_duration(d->timeout_ms, buf));
+	if (d->has_network) {
+		printf("network: %s", policy_net_mode_name(d->network_mode));
+		for (size_t i = 0; i < d->network_nallow; i++) {
+			putchar(i ? ',' : ' ');
+			print_item(d->network_allow[i]);
+		}
+		putchar('\n');
+	}
+}
+
+static int policy_explain(int argc, char **argv)
+{
+	const char *policy_name = "workspace-write", *workspace = ".";
+	const char *operands[3];
+	char wsbuf[PATH_MAX];
+	struct corral_error err = {0};
+	struct rules_decision d;
+	struct policy *p = NULL;
+	char *tool = NULL;
+	cJSON *args = NULL;
+	int json = 0, n = 0, status = CLI_EXIT_FAILURE, dashdash = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!dashdash && strcmp(a, "--") == 0) {
+			dashdash = 1;
+		} else if (!dashdash && strcmp(a, "--json") == 0) {
+			json = 1;
+		} else if (!dashdash &&
+		           (strcmp(a, "--policy") == 0 || strcmp(a, "--workspace") == 0)) {
+			if (i + 1 >= argc)
+				return cli_usage_error("policy", "'%s' needs a value", a);
+			if (a[2] == 'p')
+				policy_name = argv[++i];
+			else
+				workspace = argv[++i];
+		} else if (!dashdash && a[0] == '-' && a[1]) {
+			return cli_usage_error("policy", "unknown option '%s' for 'explain'", a);
+		} else {
+			if (n == 2)
+				return cli_usage_error("policy",
+				                       "explain takes TOOL and at most one "
+				                       "ARGS_JSON");
+			operands[n++] = a;
+		}
+	}
+	if (n == 0)
+		return cli_usage_error("policy", "explain needs a TOOL (and optionally ARGS_JSON)");
+	if (!realpath(workspace, wsbuf)) {
+		fprintf(stderr, "corral policy explain: cannot use the workspace '%s': %s\n",
+		        workspace, strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
+	if (n == 1 && strchr(operands[0], '(')) {
+		if (rules_parse_call(operands[0], &tool, &args, &err) < 0) {
+			fprintf(stderr, "corral policy explain: %s\n", err.message);
+			return CLI_EXIT_USAGE;
+		}
+	} else {
+		tool = strdup(operands[0]);
+		args = n == 2 ? cJSON_Parse(operands[1]) : cJSON_CreateObject();
+		if (!tool || !cJSON_IsObject(args)) {
+			fprintf(stderr,
+			        "corral policy explain: the arguments '%s' are not a JSON "
+			        "object\n",
+			        n == 2 ? operands[1] : "{}");
+			status = CLI_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (policy_load(policy_name, &p, &err) < 0) {
+		fprintf(stderr, "%s\n", err.message);
+		goto out;
+	}
+	if (rules_decide(p, wsbuf, tool, args, &d, &err) < 0) {
+		fprintf(stderr, "corral policy explain: %s\n", err.message);
+		goto out;
+	}
+	if (json) {
+		cJSON *doc = decision_json(tool, &d);
+		status = emit_json(doc);
+		cJSON_Delete(doc);
+	} else {
+		print_decision(tool, p, &d);
+		status = CLI_EXIT_OK;
+	}
+	rules_decision_release(&d);
+out:
+	policy_free(p);
+	cJSON_Delete(args);
+	free(tool);
+	return status;
+}
+
 int cmd_policy(int argc, char **argv)
 {
 	const char *sub, *guess;
@@ -334,8 +546,11 @@ int cmd_policy(int argc, char **argv)
 	int json = 0, n = 0, rc;
 
 	if (argc < 2)
-		return cli_usage_error("policy", "missing subcommand (check, show or list)");
+		return cli_usage_error("policy",
+		                       "missing subcommand (check, show, list or explain)");
 	sub = argv[1];
+	if (!strcmp(sub, "explain"))
+		return policy_explain(argc - 1, argv + 1);
 	if (!strcmp(sub, "check") || !strcmp(sub, "show") || !strcmp(sub, "list")) {
 		rc = parse_args(argc - 1, argv + 1, &json, &ops, &n);
 		if (rc != CLI_EXIT_OK)

@@ -13,6 +13,7 @@
  */
 #include "policy.h"
 #include "jsonc.h"
+#include "rules.h"
 #include "util.h"
 
 #include <errno.h>
@@ -1614,6 +1615,9 @@ static int load_root(const char *display, const char *id, const char *dir, const
 	if (!ld.p)
 		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "%s: out of memory", display);
 	rc = load_text(&ld, display, id, dir, text, len);
+	/* Every rule's pattern and examples, once the whole chain is merged. */
+	if (rc == 0)
+		rc = rules_validate(ld.p, err);
 	if (rc < 0) {
 		policy_free(ld.p);
 		return rc;

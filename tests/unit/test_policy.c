@@ -579,7 +579,7 @@ START_TEST(test_full_policy)
 	    "  \"env\": {\"pass\": [\"PATH\", \"_X1\"], \"set\": {\"HOME\": \"/home/agent\"}},\n"
 	    "  \"rules\": {\"default\": \"deny\", \"allow\": [\"read_file\", \"exec(git "
 	    "status)\"],\n"
-	    "            \"ask\": [\"exec(git push *)\"], \"deny\": [\"exec(rm -rf $(x))\"]},\n"
+	    "            \"ask\": [\"exec(git push *)\"], \"deny\": [\"exec(echo '(x)')\"]},\n"
 	    "  \"checkpoint\": {\"max_file_size\": \"1MiB\", \"exclude\": [\"node_modules/\"],\n"
 	    "                 \"keep\": 10, \"max_age\": \"2d\"}\n"
 	    "}\n");
@@ -606,7 +606,7 @@ START_TEST(test_full_policy)
 	ck_assert_str_eq(p->rules.allow.items[1].match, "exec(git status)");
 	ck_assert_int_eq(p->rules.allow.items[1].decision, POLICY_DECISION_ALLOW);
 	ck_assert_int_eq(p->rules.ask.items[0].decision, POLICY_DECISION_ASK);
-	ck_assert_str_eq(p->rules.deny.items[0].match, "exec(rm -rf $(x))");
+	ck_assert_str_eq(p->rules.deny.items[0].match, "exec(echo '(x)')");
 	ck_assert_int_eq(p->rules.deny.items[0].decision, POLICY_DECISION_DENY);
 	ck_assert_int_eq(p->rules.deny.items[0].loc.line, 12);
 	ck_assert_uint_eq(p->checkpoint.max_file_size, 1ull << 20);
