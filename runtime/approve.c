@@ -138,7 +138,10 @@ static enum approval_answer ask_tty(void *ctx, const struct approval_request *re
 		put(fd, "Please answer y, n or a.\n");
 	}
 	if (detail && detail_size) {
-		const char *name = ttyname(fd);
+		/* /dev/tty names no one: the terminal's own name does. */
+		const char *name = isatty(STDERR_FILENO)  ? ttyname(STDERR_FILENO)
+		                   : isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO)
+		                                          : NULL;
 		snprintf(detail, detail_size, "uid %u on %s", (unsigned)getuid(),
 		         name ? name : "a terminal");
 	}

@@ -7,11 +7,14 @@
 #define _GNU_SOURCE
 #include "session.h"
 #include "audit.h"
+#include "rules.h"
 #include "schema.h"
+#include "state.h"
 #include "util.h"
 #include <sbx.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -29,12 +32,15 @@ struct session {
 	char run[SESSION_RUN_MAX];
 	struct audit_log *audit;
 	const struct approver *approver;
+	char *approval_hint;
 	bool approve_all;
 	pthread_mutex_t lock; /* approvals and the "always" list */
-	/* Rules a human answered "always" to in this run (borrowed from the
-	 * policy). */
-	const void **always;
+	/* What a human answered "always" to in this run (approval_key()),
+	 * kept in the state directory so that every process of a named run
+	 * (`corral call --run NAME`) sees it. */
+	char **always;
 	size_t nalways;
+	char *always_path; /* NULL: not kept (no state directory) */
 };
 
 static void random_hex(char *buf, size_t nbytes)
@@ -123,6 +129,89 @@ static int open_audit(struct session *s, struct corral_error *err)
 	return rc;
 }
 
+/* ---- approvals kept for the run ---- */
+
+static bool always_has(const struct session *s, const char *key)
+{
+	for (size_t i = 0; i < s->nalways; i++)
+		if (strcmp(s->always[i], key) == 0)
+			return true;
+	return false;
+}
+
+static int always_push(struct session *s, const char *key)
+{
+	char **grown;
+
+	if (s->nalways >= SESSION_ALWAYS_MAX)
+		return -CORRAL_E_TOOLARGE;
+	grown = realloc(s->always, (s->nalways + 1) * sizeof(*grown));
+	if (!grown)
+		return -CORRAL_E_NOMEM;
+	s->always = grown;
+	if (!(s->always[s->nalways] = strdup(key)))
+		return -CORRAL_E_NOMEM;
+	s->nalways++;
+	return 0;
+}
+
+/*
+ * The run's "always" answers live in STATE/runs/RUN.approved, one key a
+ * line. The state directory is invisible to the sandbox, so a tool cannot
+ * approve itself by writing there.
+ */
+static int always_load(struct session *s, struct corral_error *err)
+{
+	char *state = state_dir_path(), *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *in;
+
+	if (!state)
+		return 0;
+	if (asprintf(&s->always_path, "%s/runs/%s.approved", state, s->run) < 0) {
+		s->always_path = NULL;
+		free(state);
+		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+	}
+	free(state);
+	in = fopen(s->always_path, "re");
+	if (!in)
+		return 0;
+	while ((n = getline(&line, &cap, in)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (*line && !always_has(s, line) && always_push(s, line) < 0)
+			break;
+	}
+	free(line);
+	fclose(in);
+	return 0;
+}
+
+/* Remember @key for the rest of the run. Failing to keep it on disk only
+ * means a later process of the run asks again. */
+static void always_add(struct session *s, const char *key)
+{
+	char *dir, *slash;
+	int fd;
+
+	if (always_has(s, key) || always_push(s, key) < 0 || !s->always_path)
+		return;
+	dir = strdup(s->always_path);
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash) {
+		*slash = '\0';
+		util_mkdir_p(dir, 0700);
+	}
+	free(dir);
+	fd = open(s->always_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	dprintf(fd, "%s\n", key);
+	close(fd);
+}
+
 int session_open(const struct session_opts *opts, struct session **out, struct corral_error *err)
 {
 	const char *policy = opts->policy ? opts->policy : "workspace-write";
@@ -157,6 +246,14 @@ int session_open(const struct session_opts *opts, struct session **out, struct c
 	}
 	s->approver = opts->approver;
 	s->approve_all = opts->approve_all;
+	s->approval_hint =
+	    strdup(opts->approval_hint ? opts->approval_hint
+	                               : "approve it where corral can ask (on a terminal), pass "
+	                                 "--yes, or allow the call in the policy");
+	if (!s->approval_hint) {
+		rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		goto fail;
+	}
 	rc = policy_load(policy, &s->policy, err);
 	if (rc < 0)
 		goto fail;
@@ -164,6 +261,9 @@ int session_open(const struct session_opts *opts, struct session **out, struct c
 	if (rc < 0)
 		goto fail;
 	rc = open_audit(s, err);
+	if (rc < 0)
+		goto fail;
+	rc = always_load(s, err);
 	if (rc < 0)
 		goto fail;
 	*out = s;
@@ -181,7 +281,11 @@ void session_close(struct session *s)
 	tools_release(&s->reg);
 	policy_free(s->policy);
 	free(s->workspace);
+	for (size_t i = 0; i < s->nalways; i++)
+		free(s->always[i]);
 	free(s->always);
+	free(s->always_path);
+	free(s->approval_hint);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -271,19 +375,183 @@ static const struct tool *resolve(struct session *s, const char *name, struct co
 	return NULL;
 }
 
-static int check_arguments(const struct tool *tool, const cJSON *args, struct call_outcome *o)
+static int check_arguments(const struct tool *tool, const cJSON *args, struct call_outcome *o,
+                           struct corral_error *err)
 {
 	struct corral_error verr = {0};
+	int rc = 0;
 
 	if (!cJSON_IsObject(args))
-		return refuse(o, CALL_BAD_ARGUMENTS, "the arguments of %s must be a JSON object",
-		              tool->name)
-		           ?: 1;
-	if (schema_validate(tool->input_schema, args, &verr) < 0)
-		return refuse(o, CALL_BAD_ARGUMENTS, "bad arguments for %s: %s", tool->name,
-		              verr.message)
-		           ?: 1;
+		rc = refuse(o, CALL_BAD_ARGUMENTS, "the arguments of %s must be a JSON object",
+		            tool->name)
+		         ?: 1;
+	else if (schema_validate(tool->input_schema, args, &verr) < 0)
+		rc = refuse(o, CALL_BAD_ARGUMENTS, "bad arguments for %s: %s", tool->name,
+		            verr.message)
+		         ?: 1;
+	if (rc < 0)
+		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+	return rc;
+}
+
+/*
+ * Decide the call with the policy's rules. Fills the outcome's decision and
+ * rule; a denial becomes the refusal (returns 1). @d is the caller's.
+ */
+static int decide(struct session *s, const struct tool *tool, const cJSON *args,
+                  struct rules_decision *d, struct call_outcome *o, struct corral_error *err)
+{
+	int rc = rules_decide(s->policy, s->workspace, tool->name, args, d, err);
+
+	if (rc < 0)
+		return rc;
+	o->decision = d->decision;
+	if (d->rule) {
+		o->rule = strdup(d->rule->match);
+		if (!o->rule)
+			return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		o->rule_loc = d->rule->loc;
+	}
+	if (d->decision == POLICY_DECISION_DENY)
+		return refuse(o, CALL_DENIED, "%s", d->reason) < 0
+		           ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory")
+		           : 1;
 	return 0;
+}
+
+/* What an "always" answer approves: the rule that asked; when the default
+ * asked, only this tool (and for exec, this very command), since approving
+ * "everything no rule names" is not what a human meant by always. */
+static char *approval_key(const struct tool *tool, const cJSON *args,
+                          const struct rules_decision *d)
+{
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(args, "command");
+	char *key = NULL;
+	int n;
+
+	if (d->rule)
+		n = asprintf(&key, "rule %s:%d:%d %s", d->rule->loc.file ? d->rule->loc.file : "?",
+		             d->rule->loc.line, d->rule->loc.col, d->rule->match);
+	else if (strcmp(tool->name, "exec") == 0 && cJSON_IsString(cmd))
+		n = asprintf(&key, "default exec %s", cmd->valuestring);
+	else
+		n = asprintf(&key, "default %s", tool->name);
+	if (n < 0)
+		return NULL;
+	/* One key a line in the file that keeps them. */
+	for (char *c = key; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	return key;
+}
+
+/*
+ * An asked-about call: approved by --yes, by an earlier "always", or by
+ * the human the approver asks. Returns 0 to run, 1 when refused (the
+ * outcome holds the refusal), or a negative code.
+ */
+static int approve(struct session *s, const struct tool *tool, const cJSON *args,
+                   const struct rules_decision *d, struct call_outcome *o, struct corral_error *err)
+{
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(args, "command");
+	struct approval_request req = {0};
+	char detail[128] = "", where[PATH_MAX + 64];
+	enum approval_answer answer;
+	char *key, *args_json;
+	int rc = 0;
+
+	if (d->rule)
+		snprintf(where, sizeof(where), "rule %s:%d",
+		         d->rule->loc.file ? d->rule->loc.file : "?", d->rule->loc.line);
+	else
+		snprintf(where, sizeof(where), "rules.default");
+	if (s->approve_all) {
+		o->approver = strdup("--yes");
+		return o->approver ? 0
+		                   : corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+	}
+	key = approval_key(tool, args, d);
+	args_json = cJSON_PrintUnformatted(args);
+	if (!key || !args_json) {
+		rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		goto out;
+	}
+	/* One question at a time: concurrent calls queue behind a prompt,
+	 * and an "always" given meanwhile answers the ones waiting. */
+	pthread_mutex_lock(&s->lock);
+	if (always_has(s, key)) {
+		pthread_mutex_unlock(&s->lock);
+		o->approver = strdup("always");
+		goto out;
+	}
+	if (!s->approver) {
+		pthread_mutex_unlock(&s->lock);
+		rc = refuse(
+		    o, CALL_NEEDS_APPROVAL,
+		    "Not run: this call needs approval (%s) and nobody could be asked; %s. %s",
+		    where, s->approval_hint, d->reason);
+		rc = rc < 0 ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory") : 1;
+		goto out;
+	}
+	req.run = s->run;
+	req.call_id = o->call_id;
+	req.tool = tool->name;
+	req.args_json = args_json;
+	req.command =
+	    strcmp(tool->name, "exec") == 0 && cJSON_IsString(cmd) ? cmd->valuestring : NULL;
+	req.rule = d->rule ? d->rule->match : NULL;
+	if (d->rule)
+		req.loc = d->rule->loc;
+	req.reason = d->reason;
+	req.checkpoint = !tool->read_only;
+	answer = s->approver->ask(s->approver->ctx, &req, detail, sizeof(detail));
+	if (answer == APPROVAL_ALWAYS)
+		always_add(s, key);
+	pthread_mutex_unlock(&s->lock);
+	switch (answer) {
+	case APPROVAL_YES:
+	case APPROVAL_ALWAYS:
+		if (asprintf(&o->approver, "%s%s%s", s->approver->name, *detail ? ": " : "",
+		             detail) < 0) {
+			o->approver = NULL;
+			rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		}
+		break;
+	case APPROVAL_UNAVAILABLE:
+		rc = refuse(
+		    o, CALL_NEEDS_APPROVAL,
+		    "Not run: this call needs approval (%s) and nobody could be asked; %s. %s",
+		    where, s->approval_hint, d->reason);
+		rc = rc < 0 ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory") : 1;
+		break;
+	default:
+		rc = refuse(o, CALL_DECLINED, "Not run: the call was declined by %s%s%s (%s). %s",
+		            s->approver->name, *detail ? ", " : "", detail, where, d->reason);
+		rc = rc < 0 ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory") : 1;
+		break;
+	}
+out:
+	free(key);
+	free(args_json);
+	return rc;
+}
+
+/* The policy the call runs under: the session's, with what the rules that
+ * decided it change for this call (a longer timeout, a network). A shallow
+ * copy: it borrows every list from the session's policy. */
+static void call_policy(const struct session *s, const struct rules_decision *d, struct policy *out)
+{
+	*out = *s->policy;
+	if (d->has_timeout)
+		out->limits.timeout_ms = d->timeout_ms;
+	if (d->has_network) {
+		out->network.mode = d->network_mode;
+		/* The proxy mode is refused by the compiler in this version, so
+		 * only the mode matters; the rule's hosts will be the proxy's
+		 * allow list for this call once the proxy exists. */
+		out->network.allow.items = NULL;
+		out->network.allow.count = 0;
+	}
 }
 
 /* The common fields of both records of a call. */
@@ -381,6 +649,8 @@ int session_call(struct session *s, const char *tool_name, const cJSON *args,
                  const struct tool_call_opts *opts, struct call_outcome *out,
                  struct corral_error *err)
 {
+	struct rules_decision d = {0};
+	struct policy run_policy;
 	const struct tool *tool;
 	int rc;
 
@@ -392,14 +662,20 @@ int session_call(struct session *s, const char *tool_name, const cJSON *args,
 	random_hex(out->call_id, 6);
 	out->decision = POLICY_DECISION_ALLOW;
 
-	rc = check_arguments(tool, args, out);
+	rc = check_arguments(tool, args, out, err);
 	if (rc != 0)
+		goto refused;
+	rc = decide(s, tool, args, &d, out, err);
+	if (rc != 0)
+		goto refused;
+	if (d.decision == POLICY_DECISION_ASK && (rc = approve(s, tool, args, &d, out, err)) != 0)
 		goto refused;
 
 	rc = audit_event(s, "start", tool, args, out, err);
 	if (rc < 0)
 		goto fail;
-	rc = tool_call(&s->reg, tool, args, s->policy, s->workspace, opts, &out->result, err);
+	call_policy(s, &d, &run_policy);
+	rc = tool_call(&s->reg, tool, args, &run_policy, s->workspace, opts, &out->result, err);
 	if (rc < 0)
 		goto fail;
 	out->stop = CALL_RAN;
@@ -414,16 +690,19 @@ int session_call(struct session *s, const char *tool_name, const cJSON *args,
 		}
 		corral_error_clear(err);
 	}
+	rules_decision_release(&d);
 	return 0;
 
 refused:
 	if (rc < 0)
-		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		goto fail;
 	rc = audit_event(s, "end", tool, args, out, err);
 	if (rc < 0)
 		goto fail;
+	rules_decision_release(&d);
 	return 0;
 fail:
+	rules_decision_release(&d);
 	call_outcome_release(out);
 	return rc;
 }

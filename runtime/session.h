@@ -27,8 +27,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SESSION_RUN_MAX  65 /* bytes of a run name, NUL included */
-#define SESSION_CALL_MAX 24 /* bytes of a call id, NUL included */
+#define SESSION_RUN_MAX    65   /* bytes of a run name, NUL included */
+#define SESSION_CALL_MAX   24   /* bytes of a call id, NUL included */
+#define SESSION_ALWAYS_MAX 1024 /* "always" answers remembered in one run */
 
 /* An answer to an approval request. */
 enum approval_answer {
@@ -73,6 +74,10 @@ struct session_opts {
 	 * says approval is needed and how to give it. */
 	const struct approver *approver;
 	bool approve_all; /* --yes: every ask is approved; a deny still denies */
+	/* How a user gives approval with this front end, for the refusal of a
+	 * call nobody could be asked about ("pass --yes, or ..."). NULL: the
+	 * CLI's words. Copied. */
+	const char *approval_hint;
 };
 
 struct session;

@@ -1119,7 +1119,7 @@ START_TEST(test_shipped_profiles)
 	ck_assert_str_eq(p->filesystem.write.items[0].value, ".");
 	ck_assert_str_eq(p->filesystem.protect.items[0].value, ".git");
 	ck_assert_uint_eq(p->filesystem.protect.count, 1);
-	ck_assert_int_eq(p->rules.default_decision, POLICY_DECISION_ASK);
+	ck_assert_int_eq(p->rules.default_decision, POLICY_DECISION_ALLOW);
 	policy_free(p);
 	ck_assert_int_eq(policy_load("plan", &p, &err), 0);
 	ck_assert_uint_eq(p->filesystem.write.count, 0);
