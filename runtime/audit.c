@@ -317,7 +317,7 @@ int audit_append(struct audit_log *log, cJSON *record, struct corral_error *err)
 		rc = corral_error_set(err, CORRAL_E_IO, n < 0 ? errno : ENOSPC,
 		                      "cannot append to the audit log %s: %s", log->path,
 		                      strerror(n < 0 ? errno : ENOSPC));
-	else if (fsync(log->fd) < 0)
+	else if (fdatasync(log->fd) < 0)
 		rc = corral_error_set(err, CORRAL_E_IO, errno, "cannot sync the audit log %s: %s",
 		                      log->path, strerror(errno));
 	pthread_mutex_unlock(&log->lock);

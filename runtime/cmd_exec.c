@@ -3,9 +3,11 @@
  * describes.
  */
 #define _GNU_SOURCE
+#include "approve.h"
 #include "cli.h"
 #include "compile.h"
 #include "policy.h"
+#include "session.h"
 #include "state.h"
 #include "util.h"
 
@@ -21,18 +23,25 @@
 #define DEFAULT_POLICY "workspace-write"
 
 const char cmd_exec_usage[] =
-    "usage: corral exec [--policy FILE|NAME] [--workspace DIR] [--timeout DUR] [--json]\n"
-    "                   -- CMD [ARGS...]\n"
+    "usage: corral exec [--policy FILE|NAME] [--workspace DIR] [--timeout DUR] [--run NAME]\n"
+    "                   [--yes] [--json] -- CMD [ARGS...]\n"
     "\n"
     "Run CMD in a new sandbox built from a policy: new user, mount, pid, ipc, uts,\n"
     "cgroup and network namespaces, a fresh root holding only the policy's paths,\n"
     "Landlock, a seccomp filter, no capabilities, a clean environment and limits.\n"
     "The workspace is mounted at its own absolute path and is the working directory.\n"
     "\n"
+    "It is a call of the exec tool like any other: the policy's rules decide the\n"
+    "command first (an 'ask' is put to you on the terminal), a checkpoint of the\n"
+    "workspace is taken when the policy lets the command write there, and the\n"
+    "call is recorded in the audit log.\n"
+    "\n"
     "Options:\n"
     "  -p, --policy FILE|NAME   policy file or shipped profile (default: workspace-write)\n"
     "  -w, --workspace DIR      the workspace (default: the current directory)\n"
     "  -t, --timeout DUR        wall-clock limit, e.g. 30s, 2m (default: the policy's)\n"
+    "      --run NAME           the run the call belongs to (default: a new run)\n"
+    "  -y, --yes                approve what an 'ask' rule matches (never a deny)\n"
     "      --json               capture output (up to the policy's limits.output) and\n"
     "                           print {exit_code, signal, stdout, stderr, truncated,\n"
     "                           duration_ms, limits_hit, violations}\n"
@@ -94,6 +103,64 @@ static char *result_json(const struct sbx_result *res)
 	return text;
 }
 
+/* @argv as one shell command string, for the rules and the record: each
+ * word single-quoted unless it is plain. A new string; NULL on ENOMEM. */
+static char *command_string(char *const *argv)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; argv[i]; i++) {
+		const char *w = argv[i];
+		bool plain = *w != '\0';
+		for (const char *c = w; *c; c++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			            "0123456789-_./=:,+@%",
+			            *c))
+				plain = false;
+		if (i)
+			fputc(' ', out);
+		if (plain) {
+			fputs(w, out);
+			continue;
+		}
+		fputc('\'', out);
+		for (const char *c = w; *c; c++) {
+			if (*c == '\'')
+				fputs("'\\''", out);
+			else
+				fputc(*c, out);
+		}
+		fputc('\'', out);
+	}
+	if (fclose(out) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The sandbox's result as the outcome of the exec call, for the record. */
+static void outcome_from(struct call_outcome *oc, const struct sbx_result *res)
+{
+	oc->result.exit_code = res->signal ? -1 : 0;
+	oc->result.signal = res->signal;
+	oc->result.duration_ms = res->duration_ms;
+	oc->result.limits_hit = res->limits_hit;
+	oc->result.cancelled = res->cancelled;
+	oc->result.is_error = res->signal || res->exit_code != 0;
+	oc->result.structured = cJSON_CreateObject();
+	if (oc->result.structured && !res->signal)
+		cJSON_AddNumberToObject(oc->result.structured, "exit_code", res->exit_code);
+	if (res->nviolations && (oc->result.violations = calloc(res->nviolations, sizeof(char *))))
+		for (size_t i = 0; i < res->nviolations; i++)
+			if ((oc->result.violations[i] = strdup(res->violations[i])))
+				oc->result.nviolations++;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -101,28 +168,42 @@ int cmd_exec(int argc, char **argv)
 	    {"workspace", required_argument, NULL, 'w'},
 	    {"timeout", required_argument, NULL, 't'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"run", required_argument, NULL, 'r'},
+	    {"yes", no_argument, NULL, 'y'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *policy_name = DEFAULT_POLICY, *workspace = ".", *why = NULL;
+	struct session_opts sopts = {.policy = DEFAULT_POLICY, .workspace = ".", .no_tools = true};
+	const struct tool exec_tool = {.name = (char *)"exec"};
+	struct approve_tty tty = {.cancel_fd = -1};
 	struct compile_opts copts = {0};
 	struct corral_error err = {0};
-	struct sandbox_plan plan;
-	struct policy *policy = NULL;
-	struct sbx_result res;
-	bool json = false;
-	char *state_dir = NULL;
+	struct call_outcome oc = {0};
+	struct session *session = NULL;
+	struct sandbox_plan plan = {0};
+	struct policy run_policy;
+	struct sbx_result res = {0};
+	cJSON *args = NULL;
+	const char *why = NULL;
+	bool json = false, ran = false, begun = false;
+	char *state_dir = NULL, *command = NULL;
 	struct cli_cancel cancel;
 	int opt, rc, status;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+p:w:t:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+p:w:t:y", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			policy_name = optarg;
+			sopts.policy = optarg;
 			break;
 		case 'w':
-			workspace = optarg;
+			sopts.workspace = optarg;
+			break;
+		case 'r':
+			sopts.run = optarg;
+			break;
+		case 'y':
+			sopts.approve_all = true;
 			break;
 		case 't':
 			if (policy_parse_duration(optarg, &copts.timeout_ms, &why) < 0)
@@ -141,21 +222,42 @@ int cmd_exec(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("exec", "no command given (use: corral exec -- CMD ...)");
 
-	rc = policy_load(policy_name, &policy, &err);
+	command = command_string(argv + optind);
+	args = cJSON_CreateObject();
+	if (!command || !args || !cJSON_AddStringToObject(args, "command", command)) {
+		fprintf(stderr, "corral exec: out of memory\n");
+		status = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	sopts.approver = approve_tty_init(&tty);
+	rc = session_open(&sopts, &session, &err);
 	if (rc < 0) {
 		fprintf(stderr, "corral exec: %s\n", err.message);
-		return CLI_EXIT_SANDBOX;
+		status = rc == -CORRAL_E_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_SANDBOX;
+		goto out;
 	}
+	rc = session_begin(session, &exec_tool, args, &oc, &run_policy, &err);
+	if (rc < 0) {
+		fprintf(stderr, "corral exec: %s\n", err.message);
+		status = CLI_EXIT_SANDBOX;
+		goto out;
+	}
+	if (rc > 0) {
+		fprintf(stderr, "corral exec: %s\n", oc.result.text ? oc.result.text : "refused");
+		status = oc.stop == CALL_NO_CHECKPOINT ? CLI_EXIT_FAILURE : CLI_EXIT_DENIED;
+		goto out;
+	}
+	begun = true;
 	state_dir = state_dir_path();
-	copts.workspace = workspace;
+	copts.workspace = session_workspace(session);
 	copts.argv = argv + optind;
 	copts.state_dir = state_dir;
-	rc = sandbox_compile(policy, &copts, &plan, &err);
+	rc = sandbox_compile(&run_policy, &copts, &plan, &err);
 	if (rc < 0) {
 		fprintf(stderr, "corral exec: %s\n", err.message);
-		policy_free(policy);
-		free(state_dir);
-		return rc == -CORRAL_E_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_SANDBOX;
+		status = rc == -CORRAL_E_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_SANDBOX;
+		oc.result.is_error = true;
+		goto out;
 	}
 	if (json) {
 		plan.cfg.stdin_mode = SBX_IO_NULL;
@@ -170,6 +272,8 @@ int cmd_exec(int argc, char **argv)
 	plan.cfg.cancel_fd = cli_cancel_begin(&cancel);
 	rc = sbx_run(&plan.cfg, &res, &err);
 	cli_cancel_end(&cancel);
+	ran = true;
+	outcome_from(&oc, &res);
 
 	if (rc < 0) {
 		if (rc == -CORRAL_E_NOTFOUND || res.exit_code == 126) {
@@ -210,9 +314,16 @@ int cmd_exec(int argc, char **argv)
 			fprintf(stderr, "corral: ... and %zu more\n", res.violations_dropped);
 	}
 out:
-	sbx_result_release(&res);
+	/* A call that was begun is recorded as ended, however it ended. */
+	if (begun)
+		session_end(session, &exec_tool, args, &oc);
+	if (ran)
+		sbx_result_release(&res);
 	sandbox_plan_release(&plan);
-	policy_free(policy);
+	call_outcome_release(&oc);
+	session_close(session);
+	cJSON_Delete(args);
+	free(command);
 	free(state_dir);
 	return status;
 }

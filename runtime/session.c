@@ -109,7 +109,12 @@ static int open_audit(struct session *s, struct corral_error *err)
 
 	if (!path)
 		return -err->code;
-	/* The log must not be where the agent's own calls could rewrite it. */
+	/* The log must not be where the agent's own calls could rewrite it.
+	 * The default place, the state directory, is protected inside the
+	 * sandbox even when it lies in the workspace (a workspace that is the
+	 * home directory); a path the policy names is not. */
+	if (!s->policy->audit.path.value)
+		goto open;
 	dir = strdup(path);
 	slash = dir ? strrchr(dir, '/') : NULL;
 	if (slash && slash != dir)
@@ -124,6 +129,7 @@ static int open_audit(struct session *s, struct corral_error *err)
 		return rc;
 	}
 	free(dir);
+open:
 	rc = audit_open(path, s->policy, &s->audit, err);
 	free(path);
 	return rc;
@@ -257,7 +263,7 @@ int session_open(const struct session_opts *opts, struct session **out, struct c
 	rc = policy_load(policy, &s->policy, err);
 	if (rc < 0)
 		goto fail;
-	rc = tools_load(&s->reg, s->policy, s->workspace, err);
+	rc = opts->no_tools ? 0 : tools_load(&s->reg, s->policy, s->workspace, err);
 	if (rc < 0)
 		goto fail;
 	rc = open_audit(s, err);
@@ -385,7 +391,7 @@ static int check_arguments(const struct tool *tool, const cJSON *args, struct ca
 		rc = refuse(o, CALL_BAD_ARGUMENTS, "the arguments of %s must be a JSON object",
 		            tool->name)
 		         ?: 1;
-	else if (schema_validate(tool->input_schema, args, &verr) < 0)
+	else if (tool->input_schema && schema_validate(tool->input_schema, args, &verr) < 0)
 		rc = refuse(o, CALL_BAD_ARGUMENTS, "bad arguments for %s: %s", tool->name,
 		            verr.message)
 		         ?: 1;
@@ -645,11 +651,71 @@ static int audit_event(struct session *s, const char *event, const struct tool *
 	return rc;
 }
 
+int session_begin(struct session *s, const struct tool *tool, const cJSON *args,
+                  struct call_outcome *out, struct policy *run_policy, struct corral_error *err)
+{
+	struct rules_decision d = {0};
+	int rc;
+
+	if (!out->call_id[0]) {
+		memset(out, 0, sizeof(*out));
+		out->result.exit_code = -1;
+		random_hex(out->call_id, 6);
+	}
+	out->decision = POLICY_DECISION_ALLOW;
+	rc = check_arguments(tool, args, out, err);
+	if (rc != 0)
+		goto refused;
+	rc = decide(s, tool, args, &d, out, err);
+	if (rc != 0)
+		goto refused;
+	if (d.decision == POLICY_DECISION_ASK && (rc = approve(s, tool, args, &d, out, err)) != 0)
+		goto refused;
+	rc = audit_event(s, "start", tool, args, out, err);
+	if (rc < 0)
+		goto fail;
+	call_policy(s, &d, run_policy);
+	rules_decision_release(&d);
+	return 0;
+
+refused:
+	if (rc < 0)
+		goto fail;
+	rules_decision_release(&d);
+	rc = audit_event(s, "end", tool, args, out, err);
+	if (rc < 0) {
+		call_outcome_release(out);
+		return rc;
+	}
+	return 1;
+fail:
+	rules_decision_release(&d);
+	call_outcome_release(out);
+	return rc;
+}
+
+void session_end(struct session *s, const struct tool *tool, const cJSON *args,
+                 struct call_outcome *out)
+{
+	struct corral_error err = {0};
+
+	out->stop = CALL_RAN;
+	if (audit_event(s, "end", tool, args, out, &err) < 0) {
+		/* The tool has run: its result stands, and the agent and the
+		 * user learn that the record of it is missing. */
+		char *text = NULL;
+		if (asprintf(&text, "%s\n(corral: %s)", out->result.text ? out->result.text : "",
+		             err.message) >= 0) {
+			free(out->result.text);
+			out->result.text = text;
+		}
+	}
+}
+
 int session_call(struct session *s, const char *tool_name, const cJSON *args,
                  const struct tool_call_opts *opts, struct call_outcome *out,
                  struct corral_error *err)
 {
-	struct rules_decision d = {0};
 	struct policy run_policy;
 	const struct tool *tool;
 	int rc;
@@ -659,50 +725,14 @@ int session_call(struct session *s, const char *tool_name, const cJSON *args,
 	tool = resolve(s, tool_name, err);
 	if (!tool)
 		return -err->code;
-	random_hex(out->call_id, 6);
-	out->decision = POLICY_DECISION_ALLOW;
-
-	rc = check_arguments(tool, args, out, err);
+	rc = session_begin(s, tool, args, out, &run_policy, err);
 	if (rc != 0)
-		goto refused;
-	rc = decide(s, tool, args, &d, out, err);
-	if (rc != 0)
-		goto refused;
-	if (d.decision == POLICY_DECISION_ASK && (rc = approve(s, tool, args, &d, out, err)) != 0)
-		goto refused;
-
-	rc = audit_event(s, "start", tool, args, out, err);
-	if (rc < 0)
-		goto fail;
-	call_policy(s, &d, &run_policy);
+		return rc < 0 ? rc : 0;
 	rc = tool_call(&s->reg, tool, args, &run_policy, s->workspace, opts, &out->result, err);
-	if (rc < 0)
-		goto fail;
-	out->stop = CALL_RAN;
-	if (audit_event(s, "end", tool, args, out, err) < 0) {
-		/* The tool has run: its result stands, and the agent and the
-		 * user learn that the record of it is missing. */
-		char *text = NULL;
-		if (asprintf(&text, "%s\n(corral: %s)", out->result.text ? out->result.text : "",
-		             err->message) >= 0) {
-			free(out->result.text);
-			out->result.text = text;
-		}
-		corral_error_clear(err);
+	if (rc < 0) {
+		call_outcome_release(out);
+		return rc;
 	}
-	rules_decision_release(&d);
+	session_end(s, tool, args, out);
 	return 0;
-
-refused:
-	if (rc < 0)
-		goto fail;
-	rc = audit_event(s, "end", tool, args, out, err);
-	if (rc < 0)
-		goto fail;
-	rules_decision_release(&d);
-	return 0;
-fail:
-	rules_decision_release(&d);
-	call_outcome_release(out);
-	return rc;
 }

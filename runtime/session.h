@@ -74,6 +74,7 @@ struct session_opts {
 	 * says approval is needed and how to give it. */
 	const struct approver *approver;
 	bool approve_all; /* --yes: every ask is approved; a deny still denies */
+	bool no_tools;    /* do not load the plugins (a front end that runs no tool) */
 	/* How a user gives approval with this front end, for the refusal of a
 	 * call nobody could be asked about ("pass --yes, or ..."). NULL: the
 	 * CLI's words. Copied. */
@@ -140,6 +141,30 @@ int session_call(struct session *s, const char *tool_name, const cJSON *args,
                  struct corral_error *err);
 
 void call_outcome_release(struct call_outcome *o);
+
+/*
+ * The steps of session_call() around the run itself, for a front end that
+ * runs the tool its own way (`corral exec` runs a command with the
+ * terminal as its stdio, not through the worker). @tool need not be in the
+ * registry: its name, input schema (NULL: any object) and read_only hint
+ * are what count.
+ *
+ * session_begin() checks the arguments, decides, asks, takes the
+ * checkpoint and writes the start record. It returns 0 when the call may
+ * run under *@run_policy (the session's policy with the deciding rules'
+ * overrides; a shallow copy valid while the session is open), 1 when it
+ * was refused (the outcome holds the refusal, already recorded), or a
+ * negative code (@out released). @out must be zeroed, or carry a call id
+ * chosen by the caller.
+ *
+ * After the run, the caller fills out->result and calls session_end(),
+ * which writes the end record (a record that cannot be written is noted
+ * in the result's text).
+ */
+int session_begin(struct session *s, const struct tool *tool, const cJSON *args,
+                  struct call_outcome *out, struct policy *run_policy, struct corral_error *err);
+void session_end(struct session *s, const struct tool *tool, const cJSON *args,
+                 struct call_outcome *out);
 
 /* "ran", "bad-arguments", "denied", ... Never NULL. */
 const char *call_stop_name(enum call_stop stop);

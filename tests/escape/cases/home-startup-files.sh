@@ -1,6 +1,6 @@
 # what: the workspace is the user's home (an agent started in ~): append to .bashrc, .profile, .zshrc, set core.hooksPath in ~/.gitconfig, plant a file in corral's own state directory
 # expect: shell startup files, git's global config and corral's state stay read-only inside the writable workspace
-# host-check: each file is unchanged and no file appears in ~/.local/state/corral
+# host-check: each file is unchanged and the planted file does not appear in ~/.local/state/corral (where corral itself keeps its audit log)
 # layer: protected paths (DESIGN: "shell startup files", corral's state)
 setup() {
 	H=$T/home
@@ -8,7 +8,7 @@ setup() {
 	for f in .bashrc .profile .zshrc .gitconfig; do
 		echo "# $f of the user" >"$H/$f"
 	done
-	remember "$H/.bashrc" "$H/.profile" "$H/.zshrc" "$H/.gitconfig" "$H/.local/state/corral"
+	remember "$H/.bashrc" "$H/.profile" "$H/.zshrc" "$H/.gitconfig"
 	PASS+=(H)
 }
 run() {
@@ -32,5 +32,6 @@ attack() {
 verify() {
 	check_status 0
 	check_out_has '^done-writing$' "the attack did not run to its end"
-	check_unchanged "$H/.bashrc" "$H/.profile" "$H/.zshrc" "$H/.gitconfig" "$H/.local/state/corral"
+	check_unchanged "$H/.bashrc" "$H/.profile" "$H/.zshrc" "$H/.gitconfig"
+	check_absent "$H/.local/state/corral/planted"
 }
