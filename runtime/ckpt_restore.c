@@ -36,6 +36,7 @@ struct rs {
 	char path[PATH_MAX];
 	unsigned tmpn;
 	bool wrote;
+	mode_t umask;
 };
 
 static int nomem(struct corral_error *err)
@@ -197,7 +198,7 @@ static int write_entry(struct rs *r, int dfd, const char *name, const git_tree_e
 		if (old && S_ISREG(old->st_mode)) {
 			mode_t m = old->st_mode & 07666;
 			if (mode == GIT_FILEMODE_BLOB_EXECUTABLE)
-				m |= (old->st_mode & 0444) >> 2;
+				m |= 0111 & ~r->umask; /* as chmod +x does */
 			if (fchmod(fd, m) < 0)
 				goto io;
 		}
@@ -576,11 +577,19 @@ out:
 	return rc;
 }
 
+static mode_t current_umask(void)
+{
+	mode_t m = umask(022);
+
+	umask(m);
+	return m;
+}
+
 /* Restore tree of @target over the snapshot @pre (both commits). */
 static int apply(struct ckpt_store *s, const git_oid *target, const git_oid *pre, bool dry,
                  struct ckpt_report *rep, struct corral_error *err)
 {
-	struct rs r = {.s = s, .dry = dry, .rep = rep};
+	struct rs r = {.s = s, .dry = dry, .rep = rep, .umask = current_umask()};
 	git_tree *tt = NULL, *ct = NULL;
 	int rc;
 
