@@ -150,12 +150,13 @@ static bool stale_name(const char *name)
 	size_t n = strlen(name);
 
 	return (n > 5 && strcmp(name + n - 5, ".lock") == 0) || strncmp(name, "tmp_", 4) == 0 ||
-	       strncmp(name, ".tmp", 4) == 0 || strstr(name, ".tmp-") != NULL;
+	       strncmp(name, ".tmp", 4) == 0 || strstr(name, ".tmp-") != NULL ||
+	       strstr(name, "_git2_") != NULL; /* libgit2 temp files */
 }
 
-/* Remove stale lock and temp files under @dir, recursively. Caller holds the
- * store lock, so no live corral process owns them. */
-static size_t clean_stale(const char *dir)
+/* Remove stale lock and temp files in @dir, and in its subdirectories when
+ * @deep. Caller holds the store lock, so no live corral process owns them. */
+static size_t clean_dir(const char *dir, bool deep)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -170,19 +171,42 @@ static size_t clean_stale(const char *dir)
 			continue;
 		if (!(p = ckpt_path(dir, de->d_name)))
 			break;
-		if (de->d_type == DT_DIR)
-			removed += clean_stale(p);
-		else if (stale_name(de->d_name) && unlink(p) == 0)
+		if (de->d_type == DT_DIR) {
+			if (deep)
+				removed += clean_dir(p, true);
+		} else if (stale_name(de->d_name) && unlink(p) == 0) {
 			removed++;
+		}
 		free(p);
 	}
 	closedir(d);
 	return removed;
 }
 
+/* Where killed processes leave files: the store, the repository, its refs,
+ * the object directory (libgit2's tmp_object_*) and packs (tmp_pack_*).
+ * With @all, every object directory too (gc). */
+static size_t clean_stale(const char *dir, bool all)
+{
+	static const char *const flat[] = {"git", "git/objects", "git/objects/pack", NULL};
+	size_t removed = clean_dir(dir, false);
+	char *p;
+
+	for (size_t i = 0; flat[i]; i++)
+		if ((p = ckpt_path(dir, flat[i]))) {
+			removed += clean_dir(p, all && strcmp(flat[i], "git/objects") == 0);
+			free(p);
+		}
+	if ((p = ckpt_path(dir, "git/refs"))) {
+		removed += clean_dir(p, true);
+		free(p);
+	}
+	return removed;
+}
+
 size_t ckpt_clean_stale(struct ckpt_store *s)
 {
-	return clean_stale(s->dir);
+	return clean_stale(s->dir, true);
 }
 
 /* The store's key: a hash of the workspace's real path. */
@@ -319,7 +343,7 @@ int ckpt_open(const char *state_dir, const char *workspace, const struct ckpt_co
 	}
 	if ((rc = ckpt_lock(s, err)) < 0)
 		goto fail;
-	clean_stale(s->dir);
+	clean_stale(s->dir, false);
 	if (access(gitdir, F_OK) != 0 && (rc = create_repo(gitdir, err)) < 0)
 		goto unlock;
 	if ((rc = write_workspace_name(s->dir, s->workspace, err)) < 0)
