@@ -60,6 +60,14 @@ scenario() {
 		fail "write_file"
 	after=$(manifest "$WS")
 
+	# diff: since the start of the run, limited to paths after --.
+	d=$(corral diff --workspace "$WS") || fail "diff"
+	echo "$d" | grep -q '^+int main(void) { return 1; }' || fail "diff misses main.c: $d"
+	echo "$d" | grep -q '^+++ b/made/by/tool.txt' || fail "diff misses tool.txt: $d"
+	d=$(corral diff --workspace "$WS" -- src/main.c) || fail "diff -- path"
+	echo "$d" | grep -q 'tool.txt' && fail "diff -- src/main.c shows other files: $d"
+	echo "$d" | grep -q '^+++ b/src/main.c' || fail "diff -- src/main.c: $d"
+
 	# --dry-run lists and changes nothing.
 	out=$(corral rollback --workspace "$WS" --dry-run) || fail "dry run: $out"
 	echo "$out" | grep -q 'restore  src/main.c' || fail "dry run does not list main.c: $out"
