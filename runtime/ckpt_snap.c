@@ -471,7 +471,8 @@ static int walk_dir(struct walk *w, int dfd, git_oid *tree, struct corral_error 
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
 	if (git_treebuilder_new(&tb, w->s->repo, NULL) < 0) {
 		rc = ckpt_git_error(err, "cannot build a tree");
 		goto out;

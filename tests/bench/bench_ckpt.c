@@ -121,6 +121,7 @@ int main(int argc, char **argv)
 	char p[256], cmd[512];
 	unsigned gen = 1;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((opt = getopt(argc, argv, "f:k:n:c:")) != -1) {
 		switch (opt) {
 		case 'f':
@@ -235,6 +236,9 @@ int main(int argc, char **argv)
 		printf("corral checkpoint (CLI)   %8.1f ms  %.2fx\n", median(cli, rounds),
 		       median(cli, rounds) / g);
 	ckpt_close(s);
+	/* Best effort: a background git process may still hold the tree. */
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	return system(cmd) == 0 ? 0 : 1;
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_ckpt: could not remove all of %s\n", root);
+	return 0;
 }
