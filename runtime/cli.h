@@ -52,6 +52,11 @@ void cli_print_usage(const struct cli_command *cmd);
 
 int cmd_audit(int argc, char **argv);
 int cmd_call(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_help(int argc, char **argv);
@@ -61,11 +66,32 @@ int cmd_version(int argc, char **argv);
 
 extern const char cmd_audit_usage[];
 extern const char cmd_call_usage[];
+extern const char cmd_checkpoint_usage[];
+extern const char cmd_diff_usage[];
+extern const char cmd_gc_usage[];
+extern const char cmd_log_usage[];
+extern const char cmd_rollback_usage[];
 extern const char cmd_doctor_usage[];
 extern const char cmd_exec_usage[];
 extern const char cmd_help_usage[];
 extern const char cmd_policy_usage[];
 extern const char cmd_tools_usage[];
 extern const char cmd_version_usage[];
+
+/*
+ * The checkpoint commands (cmd_checkpoint.c): open the store of @workspace
+ * with the checkpoint section of @policy_name, printing any error as
+ * "corral CMD: ..." and a finished interrupted rollback as a note. Returns
+ * CLI_EXIT_OK and *@out (close with ckpt_close()) or CLI_EXIT_FAILURE.
+ */
+struct ckpt_store;
+struct ckpt_skiplist;
+struct cJSON;
+int cli_ckpt_open(const char *cmd, const char *workspace, const char *policy_name,
+                  struct ckpt_store **out);
+/* The skipped paths as a JSON array of {path, reason}. */
+struct cJSON *cli_skips_json(const struct ckpt_skiplist *l);
+/* Print @o pretty to stdout and free it. */
+void cli_print_json(struct cJSON *o);
 
 #endif

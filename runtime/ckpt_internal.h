@@ -1,0 +1,99 @@
+/*
+ * ckpt_internal.h - what the checkpoint files (ckpt_*.c) share. Not for
+ * other modules: they use ckpt.h.
+ */
+#ifndef CORRAL_CKPT_INTERNAL_H
+#define CORRAL_CKPT_INTERNAL_H
+
+#include "ckpt.h"
+
+#include <git2.h>
+#include <sys/types.h>
+
+/* A line of .gitignore (or checkpoint.exclude) with the directory it is in. */
+struct ckpt_ignore_pat {
+	char *pat;
+	size_t baselen; /* bytes of the base directory prefix, with its '/' */
+	char *base;
+	bool negate, dir_only, anchored;
+};
+
+struct ckpt_ignore {
+	struct ckpt_ignore_pat *pats;
+	size_t count, cap;
+};
+
+struct ckpt_store {
+	git_repository *repo;
+	char *dir;       /* checkpoints/KEY */
+	char *workspace; /* real path */
+	int ws_fd;       /* the workspace directory, O_DIRECTORY */
+	int lock_fd;
+	int lock_depth;
+	uint64_t max_file_size;
+	char **exclude;
+	size_t exclude_count;
+	uint32_t keep;
+	uint64_t max_age_ms;
+	dev_t state_dev;
+	ino_t state_ino;
+	git_index *index; /* the stat cache, kept open between snapshots */
+	char recovered[512];
+};
+
+/* Take and release the store lock (nested calls are counted). */
+int ckpt_lock(struct ckpt_store *s, struct corral_error *err);
+void ckpt_unlock(struct ckpt_store *s);
+
+/* Fill @err from libgit2's last error, with @what as context. */
+int ckpt_git_error(struct corral_error *err, const char *what);
+
+/* "DIR/NAME" in a new string, or NULL. */
+char *ckpt_path(const char *dir, const char *name);
+
+/*
+ * Snapshot the workspace into a tree. With @commit_call, also commit it,
+ * reference it and journal the call (ckpt_take()); without, only write the
+ * tree (for diffs and dry runs). Caller holds the lock.
+ */
+int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_kind kind,
+                  const char *target, bool journal, git_oid *tree_out, struct ckpt_info *info,
+                  struct corral_error *err);
+
+/* Append one entry to the journal (caller holds the lock). */
+int ckpt_journal_append(struct ckpt_store *s, const struct ckpt_entry *e, struct corral_error *err);
+
+/* Rewrite the journal with @log's entries (tmp file and rename). */
+int ckpt_journal_rewrite(struct ckpt_store *s, const struct ckpt_log *log,
+                         struct corral_error *err);
+
+/* The state an entry leaves the workspace in: its target for a rollback. */
+const char *ckpt_entry_state(const struct ckpt_entry *e);
+
+/* Resolve hex (full or a prefix of at least 4) to a commit id. */
+int ckpt_lookup_commit(struct ckpt_store *s, const char *hex, git_oid *out,
+                       struct corral_error *err);
+
+/* The tree of commit @oid (caller frees). */
+int ckpt_commit_tree(struct ckpt_store *s, const git_oid *oid, git_tree **out,
+                     struct corral_error *err);
+
+/* The user's HEAD as "REF SHA", "SHA" (detached) or "" (no repository). */
+void ckpt_user_head(int ws_fd, char *out, size_t size);
+
+/* Finish an interrupted rollback if an intent record exists (lock held). */
+int ckpt_restore_recover(struct ckpt_store *s, struct corral_error *err);
+
+/* Parse the skipped lines of a checkpoint commit's message. */
+int ckpt_commit_skips(struct ckpt_store *s, const git_oid *commit, struct ckpt_skiplist *out,
+                      struct corral_error *err);
+void ckpt_skiplist_release(struct ckpt_skiplist *l);
+int ckpt_skiplist_add(struct ckpt_skiplist *l, const char *path, enum ckpt_skip_reason r);
+
+/* Remove stale lock and temp files in the store (lock held); how many. */
+size_t ckpt_clean_stale(struct ckpt_store *s);
+
+/* Apply retention to the journal and drop the refs it no longer uses. */
+int ckpt_retention(struct ckpt_store *s, size_t *dropped, size_t *kept, struct corral_error *err);
+
+#endif
