@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "session.h"
 #include "audit.h"
+#include "ckpt.h"
 #include "rules.h"
 #include "schema.h"
 #include "state.h"
@@ -41,6 +42,12 @@ struct session {
 	char **always;
 	size_t nalways;
 	char *always_path; /* NULL: not kept (no state directory) */
+	/* The checkpoint store, opened at the first call that can change the
+	 * workspace and kept open for the rest of the session. ckpt_lock
+	 * serialises checkpoints of concurrent calls. */
+	struct ckpt_store *ckpt;
+	const char **ckpt_exclude;
+	pthread_mutex_t ckpt_lock;
 };
 
 static void random_hex(char *buf, size_t nbytes)
@@ -229,6 +236,7 @@ int session_open(const struct session_opts *opts, struct session **out, struct c
 	if (!s)
 		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->ckpt_lock, NULL);
 	if (opts->run && !run_name_ok(opts->run)) {
 		rc = corral_error_set(err, CORRAL_E_USAGE, 0,
 		                      "the run name '%.80s' is not valid: use 1 to %d letters, "
@@ -283,6 +291,9 @@ void session_close(struct session *s)
 {
 	if (!s)
 		return;
+	ckpt_close(s->ckpt);
+	free(s->ckpt_exclude);
+	pthread_mutex_destroy(&s->ckpt_lock);
 	audit_close(s->audit);
 	tools_release(&s->reg);
 	policy_free(s->policy);
@@ -542,6 +553,90 @@ out:
 	return rc;
 }
 
+/* What the checkpoint records of the call, for `corral log`: exec's
+ * command, a file tool's path, or the arguments; secrets redacted. */
+static char *call_summary(const struct session *s, const cJSON *args)
+{
+	cJSON *clean = audit_redact(s->audit, args);
+	const cJSON *cmd, *path;
+	char *text = NULL;
+
+	if (!clean)
+		return NULL;
+	cmd = cJSON_GetObjectItemCaseSensitive(clean, "command");
+	path = cJSON_GetObjectItemCaseSensitive(clean, "path");
+	if (cJSON_IsString(cmd))
+		text = strndup(cmd->valuestring, SESSION_SUMMARY_MAX);
+	else if (cJSON_IsString(path))
+		text = strndup(path->valuestring, SESSION_SUMMARY_MAX);
+	else if ((text = cJSON_PrintUnformatted(clean)) && strlen(text) > SESSION_SUMMARY_MAX)
+		text[SESSION_SUMMARY_MAX] = '\0';
+	cJSON_Delete(clean);
+	return text;
+}
+
+static int open_store(struct session *s, struct corral_error *err)
+{
+	struct ckpt_config cfg;
+	char *state;
+	int rc;
+
+	state = state_dir_path();
+	if (!state)
+		return corral_error_set(err, CORRAL_E_IO, 0,
+		                        "no state directory: neither $XDG_STATE_HOME nor $HOME is "
+		                        "an absolute path");
+	rc = ckpt_config_from_policy(&cfg, s->policy, &s->ckpt_exclude, err);
+	if (rc == 0)
+		rc = ckpt_open(state, s->workspace, &cfg, &s->ckpt, err);
+	free(state);
+	return rc;
+}
+
+/*
+ * Before a call that can change the workspace: a checkpoint, so that
+ * `corral rollback` undoes it. A tool annotated read-only cannot change
+ * it, and nothing can under a policy that makes nothing writable. A
+ * checkpoint that fails stops the call (returns 1): a change that could
+ * not be undone is not made.
+ */
+static int checkpoint(struct session *s, const struct tool *tool, const cJSON *args,
+                      struct call_outcome *o, struct corral_error *err)
+{
+	struct ckpt_info info = {0};
+	struct ckpt_call call;
+	char *summary;
+	int rc;
+
+	if (tool->read_only || s->policy->filesystem.write.count == 0)
+		return 0;
+	summary = call_summary(s, args);
+	if (!summary)
+		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+	call = (struct ckpt_call){
+	    .run = s->run, .call_id = o->call_id, .tool = tool->name, .args_digest = summary};
+	pthread_mutex_lock(&s->ckpt_lock);
+	rc = s->ckpt ? 0 : open_store(s, err);
+	if (rc == 0)
+		rc = ckpt_take(s->ckpt, &call, &info, err);
+	pthread_mutex_unlock(&s->ckpt_lock);
+	free(summary);
+	if (rc < 0) {
+		rc = refuse(
+		    o, CALL_NO_CHECKPOINT,
+		    "Not run: the checkpoint before the call failed, so the call could not be "
+		    "undone: %s",
+		    err->message);
+		corral_error_clear(err);
+		return rc < 0 ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory") : 1;
+	}
+	o->checkpoint = strdup(info.id);
+	ckpt_info_release(&info);
+	if (!o->checkpoint)
+		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+	return 0;
+}
+
 /* The policy the call runs under: the session's, with what the rules that
  * decided it change for this call (a longer timeout, a network). A shallow
  * copy: it borrows every list from the session's policy. */
@@ -670,6 +765,9 @@ int session_begin(struct session *s, const struct tool *tool, const cJSON *args,
 	if (rc != 0)
 		goto refused;
 	if (d.decision == POLICY_DECISION_ASK && (rc = approve(s, tool, args, &d, out, err)) != 0)
+		goto refused;
+	rc = checkpoint(s, tool, args, out, err);
+	if (rc != 0)
 		goto refused;
 	rc = audit_event(s, "start", tool, args, out, err);
 	if (rc < 0)

@@ -27,9 +27,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SESSION_RUN_MAX    65   /* bytes of a run name, NUL included */
-#define SESSION_CALL_MAX   24   /* bytes of a call id, NUL included */
-#define SESSION_ALWAYS_MAX 1024 /* "always" answers remembered in one run */
+#define SESSION_RUN_MAX     65   /* bytes of a run name, NUL included */
+#define SESSION_CALL_MAX    24   /* bytes of a call id, NUL included */
+#define SESSION_ALWAYS_MAX  1024 /* "always" answers remembered in one run */
+#define SESSION_SUMMARY_MAX 200  /* bytes of a call's summary in a checkpoint */
 
 /* An answer to an approval request. */
 enum approval_answer {

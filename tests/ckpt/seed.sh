@@ -55,7 +55,8 @@ scenario() {
 	rm "$WS/src/link-to-docs"
 	mkdir "$WS/src/link-to-docs"
 	echo "in place of a link" >"$WS/src/link-to-docs/f"
-	corral call write_file --workspace "$WS" \
+	# The tool call takes its own checkpoint, in the same run.
+	corral call write_file --workspace "$WS" --run agent1 \
 		--args '{"path": "made/by/tool.txt", "content": "tool\n"}' >/dev/null ||
 		fail "write_file"
 	after=$(manifest "$WS")
@@ -105,9 +106,10 @@ import json, sys
 d = json.load(sys.stdin)
 runs = {r["run"]: r for r in d["runs"]}
 cks = runs["agent1"]["checkpoints"]
-assert [c["call"] for c in cks] == ["edit2", "read1", "c1"], cks
-assert cks[1]["created"] is False and cks[1]["commit"] == cks[2]["commit"], cks
-assert cks[0]["stat"]["files"] >= 5, cks[0]
+assert cks[0]["tool"] == "write_file" and cks[0]["created"] is True, cks[0]
+assert [c["call"] for c in cks[1:]] == ["edit2", "read1", "c1"], cks
+assert cks[2]["created"] is False and cks[2]["commit"] == cks[3]["commit"], cks
+assert cks[1]["stat"]["files"] >= 5, cks[1]
 ' || fail "log --json"
 	# --call and --run targets.
 	corral rollback --workspace "$WS" --undo >/dev/null
