@@ -410,26 +410,26 @@ static bool cmd_finish(struct split *sp, struct cmdbuild *c, unsigned depth)
 
 	if (c->n == 0)
 		return true;
-	while ((rc = strip_prefix(sp, c)) == 1)
-		;
-	if (rc < 0)
-		goto out;
-	if (c->dyn[0]) {
-		fail(sp, "a command name is computed at run time");
-		goto out;
-	}
-	if (c->glob[0] && strcmp(c->w[0], "[") != 0) {
-		fail(sp, "a command name is a glob");
-		goto out;
-	}
-	if (c->w[0][0] == '/') {
-		char *slash = strrchr(c->w[0], '/');
-		if (!slash[1]) {
-			fail(sp, "a command name ends with '/'");
+	do {
+		if (c->dyn[0]) {
+			fail(sp, "a command name is computed at run time");
 			goto out;
 		}
-		memmove(c->w[0], slash + 1, strlen(slash + 1) + 1);
-	}
+		if (c->glob[0] && strcmp(c->w[0], "[") != 0) {
+			fail(sp, "a command name is a glob");
+			goto out;
+		}
+		if (c->w[0][0] == '/') {
+			char *slash = strrchr(c->w[0], '/');
+			if (!slash[1]) {
+				fail(sp, "a command name ends with '/'");
+				goto out;
+			}
+			memmove(c->w[0], slash + 1, strlen(slash + 1) + 1);
+		}
+	} while ((rc = strip_prefix(sp, c)) == 1);
+	if (rc < 0)
+		goto out;
 	if (strcmp(c->w[0], "eval") == 0) {
 		fail(sp, "eval runs a string computed at run time");
 		goto out;
