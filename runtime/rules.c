@@ -47,7 +47,6 @@ struct compiled {
 	/* RULE_EXEC */
 	struct pattern_word *words;
 	size_t nwords;
-	bool rest; /* a trailing '*': zero or more further words */
 	/* RULE_PATH */
 	enum path_anchor anchor;
 	char *glob;    /* RULE_PATH: for pathglob_match(); RULE_ARG: for fnmatch() */
@@ -217,18 +216,11 @@ static int compile_exec(const char *s, struct compiled *c, const char **why)
 		*why = "the pattern has no words (write 'exec' to match every command)";
 		return COMPILE_BAD;
 	}
-	if (c->nwords > 1 && c->words[c->nwords - 1].any) {
-		free(c->words[--c->nwords].glob);
-		c->rest = true;
-	} else if (c->nwords == 1 && c->words[0].any) {
-		c->words[0].any = true; /* "exec(*)": any one command name... */
-		c->rest = true;         /* ... with any arguments */
-	}
 	/* Commands are matched after their prefixes are removed and sh -c is
 	 * split, so a pattern for those could never match: refuse it rather
 	 * than let it silently allow or deny nothing. */
 	const char *first = c->words[0].glob;
-	bool more = c->nwords > 1 || c->rest;
+	bool more = c->nwords > 1 || c->words[0].any;
 	if (more && in_list(first, prefix_commands) &&
 	    !(strcmp(first, "command") == 0 && c->nwords > 1 &&
 	      (strcmp(c->words[1].glob, "-v") == 0 || strcmp(c->words[1].glob, "-V") == 0))) {
@@ -606,23 +598,46 @@ static bool path_match(const struct compiled *c, const struct call *call, bool s
 	return false;
 }
 
-/* Does @c match the simple command @sc? @strict (deny and ask rules): a
- * word computed at run time could be anything, so it matches any word. */
-static bool exec_match(const struct compiled *c, const struct shell_command *sc, bool strict)
+/* Does @c match the simple command @sc? A bare '*' word matches any number
+ * of words (zero included), every other pattern word exactly one word.
+ * Dynamic programming over (pattern word, command word), one row at a
+ * time, so a pattern full of '*' costs O(pattern * words).
+ * @strict (deny and ask rules): a word computed at run time could be
+ * anything, so it matches any pattern word; for allow rules only a '*'. */
+static int exec_match(const struct compiled *c, const struct shell_command *sc, bool strict,
+                      bool *matched)
 {
-	if (sc->nwords < c->nwords || (!c->rest && sc->nwords != c->nwords))
-		return false;
-	for (size_t i = 0; i < c->nwords; i++) {
-		const struct pattern_word *pw = &c->words[i];
-		if (sc->dynamic[i]) {
-			if (pw->any || strict)
-				continue;
-			return false;
-		}
-		if (!pw->any && fnmatch(pw->glob, sc->words[i], 0) != 0)
-			return false;
+	size_t nw = sc->nwords;
+	bool *next = calloc(nw + 1, sizeof(*next)), *cur = calloc(nw + 1, sizeof(*cur));
+
+	if (!next || !cur) {
+		free(next);
+		free(cur);
+		return -1;
 	}
-	return true; /* a trailing '*' takes any further words, computed ones too */
+	next[nw] = true;
+	for (size_t i = c->nwords; i-- > 0;) {
+		const struct pattern_word *pw = &c->words[i];
+		if (pw->any) {
+			cur[nw] = next[nw];
+			for (size_t j = nw; j-- > 0;)
+				cur[j] = next[j] || cur[j + 1];
+		} else {
+			cur[nw] = false;
+			for (size_t j = nw; j-- > 0;) {
+				bool ok = sc->dynamic[j] ? strict
+				                         : fnmatch(pw->glob, sc->words[j], 0) == 0;
+				cur[j] = ok && next[j + 1];
+			}
+		}
+		bool *t = next;
+		next = cur;
+		cur = t;
+	}
+	*matched = next[0];
+	free(next);
+	free(cur);
+	return 0;
 }
 
 static bool arg_match(const struct compiled *c, const struct call *call)
@@ -633,23 +648,28 @@ static bool arg_match(const struct compiled *c, const struct call *call)
 }
 
 /* Does @c match @call as a whole (for exec patterns: simple command @sc, or
- * the whole call when @sc is NULL and only a bare rule can match)? */
-static bool compiled_match(const struct compiled *c, const struct call *call,
-                           const struct shell_command *sc, bool strict)
+ * the whole call when @sc is NULL and only a bare rule can match)? Sets
+ * *@matched; returns -1 when out of memory. */
+static int compiled_match(const struct compiled *c, const struct call *call,
+                          const struct shell_command *sc, bool strict, bool *matched)
 {
+	*matched = false;
 	if (strcmp(c->tool, call->tool) != 0)
-		return false;
+		return 0;
 	switch (c->kind) {
 	case RULE_TOOL:
-		return true;
+		*matched = true;
+		return 0;
 	case RULE_EXEC:
-		return sc && exec_match(c, sc, strict);
+		return sc ? exec_match(c, sc, strict, matched) : 0;
 	case RULE_PATH:
-		return path_match(c, call, strict);
+		*matched = path_match(c, call, strict);
+		return 0;
 	case RULE_ARG:
-		return arg_match(c, call);
+		*matched = arg_match(c, call);
+		return 0;
 	}
-	return false;
+	return 0;
 }
 
 /* Every rule of @p compiled, deny first, then ask, then allow. */
@@ -709,13 +729,16 @@ static int ruleset_build(const struct policy *p, struct ruleset *s, struct corra
 	return 0;
 }
 
-/* The first rule in precedence order that matches, or -1. */
+/* The first rule in precedence order that matches, or -1 for none, or -2
+ * when out of memory. */
 static long ruleset_find(const struct ruleset *s, const struct call *call,
                          const struct shell_command *sc)
 {
 	for (size_t i = 0; i < s->count; i++) {
-		bool strict = s->rules[i]->decision != POLICY_DECISION_ALLOW;
-		if (compiled_match(&s->items[i], call, sc, strict))
+		bool strict = s->rules[i]->decision != POLICY_DECISION_ALLOW, m;
+		if (compiled_match(&s->items[i], call, sc, strict, &m) < 0)
+			return -2;
+		if (m)
 			return (long)i;
 	}
 	return -1;
@@ -834,6 +857,8 @@ static int decide(const struct policy *p, const struct ruleset *s, const struct 
 			const struct shell_command *sc = &call->cmds.items[i];
 			struct rules_verdict *v = &d->commands[i];
 			idx = ruleset_find(s, call, sc);
+			if (idx == -2)
+				goto nomem;
 			v->rule = idx >= 0 ? s->rules[idx] : NULL;
 			v->decision = v->rule ? v->rule->decision : p->rules.default_decision;
 			v->text = strdup(sc->text);
@@ -851,6 +876,8 @@ static int decide(const struct policy *p, const struct ruleset *s, const struct 
 		/* One decision for the whole call; for exec only a bare rule
 		 * can match (the string is unparsable or runs nothing). */
 		idx = ruleset_find(s, call, NULL);
+		if (idx == -2)
+			goto nomem;
 		d->rule = idx >= 0 ? s->rules[idx] : NULL;
 		d->decision = d->rule ? d->rule->decision : p->rules.default_decision;
 		d->unparsable = call->is_exec && call->cmds.unparsable;
@@ -936,12 +963,15 @@ int rules_match(const struct policy_rule *r, const char *workspace, const char *
 	rc = call_prepare(&call, workspace, tool, args, err);
 	if (rc == 0) {
 		if (c.kind == RULE_EXEC && strcmp(tool, "exec") == 0) {
-			for (size_t i = 0; i < call.cmds.count && !m; i++)
-				m = compiled_match(&c, &call, &call.cmds.items[i], strict);
+			for (size_t i = 0; i < call.cmds.count && !m && rc == 0; i++)
+				if (compiled_match(&c, &call, &call.cmds.items[i], strict, &m) < 0)
+					rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM,
+					                      "out of memory");
 		} else {
-			m = compiled_match(&c, &call, NULL, strict);
+			compiled_match(&c, &call, NULL, strict, &m);
 		}
-		*matched = m;
+		if (rc == 0)
+			*matched = m;
 	}
 	call_release(&call);
 	compiled_release(&c);

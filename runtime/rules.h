@@ -20,11 +20,12 @@
  *                     cannot be parsed)
  *   exec(WORDS)       a simple command, word by word: a word is a glob within
  *                     that word ('*' matches any characters, '/' included); a
- *                     last word that is a bare '*' matches zero or more words
+ *                     word that is a bare '*' matches zero or more words
  *                     ("git push *" matches "git push" and "git push origin
- *                     main", never "git pushx"); quotes in the pattern make a
- *                     literal word ('*' quoted is a star). Without a trailing
- *                     '*', the command must have exactly those words.
+ *                     main", never "git pushx"; "git push * --force" matches
+ *                     "git push origin main --force"); quotes in the pattern
+ *                     make a literal word ('*' quoted is a star). Without a
+ *                     '*' word, the command must have exactly those words.
  *   read_file(GLOB), write_file, edit_file, list_files, grep: the call's
  *                     "path" (list_files and grep default to "."), normalised
  *                     lexically; GLOB is relative to the workspace, or
