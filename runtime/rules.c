@@ -70,6 +70,20 @@ static bool in_list(const char *s, const char *const *list)
 	return false;
 }
 
+/* Is the absolute @path in one of the system directories whose commands
+ * the shell splitter names by their base name? */
+static bool in_system_dir(const char *path)
+{
+	static const char *const dirs[] = {
+	    "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", NULL};
+	size_t n = (size_t)(strrchr(path, '/') - path);
+
+	for (size_t i = 0; dirs[i]; i++)
+		if (strlen(dirs[i]) == n && strncmp(path, dirs[i], n) == 0)
+			return true;
+	return false;
+}
+
 static bool is_tool_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -197,10 +211,11 @@ static int compile_exec(const char *s, struct compiled *c, const char **why)
 			break;
 		buf[len] = '\0';
 		bool any = !quoted && strcmp(buf, "*") == 0;
-		/* A literal absolute command name is matched by its base name,
-		 * as commands are normalised. */
+		/* A literal command in a system directory is matched by its
+		 * base name, as commands are normalised (shell.h). */
 		char *w = buf;
-		if (c->nwords == 0 && !quoted && !magic && buf[0] == '/' && strrchr(buf, '/')[1])
+		if (c->nwords == 0 && !quoted && !magic && buf[0] == '/' && strrchr(buf, '/')[1] &&
+		    in_system_dir(buf))
 			w = strrchr(buf, '/') + 1;
 		char *glob = strdup(w);
 		if (!glob) {
@@ -625,8 +640,12 @@ static int exec_match(const struct compiled *c, const struct shell_command *sc, 
 		} else {
 			cur[nw] = false;
 			for (size_t j = nw; j-- > 0;) {
-				bool ok = sc->dynamic[j] ? strict
-				                         : fnmatch(pw->glob, sc->words[j], 0) == 0;
+				const char *w = sc->words[j];
+				bool ok = sc->dynamic[j] ? strict : fnmatch(pw->glob, w, 0) == 0;
+				/* A deny or ask rule for git also takes ./git and
+				 * /tmp/x/git: whatever it is, it is called git. */
+				if (!ok && strict && j == 0 && strchr(w, '/') && strrchr(w, '/')[1])
+					ok = fnmatch(pw->glob, strrchr(w, '/') + 1, 0) == 0;
 				cur[j] = ok && next[j + 1];
 			}
 		}
@@ -865,8 +884,12 @@ static int decide(const struct policy *p, const struct ruleset *s, const struct 
 			d->ncommands++;
 			if (!v->text)
 				goto nomem;
+			/* The strictest verdict decides; among equals, a rule's
+			 * (with its hint) says more than the default's. */
 			if (d->decision == POLICY_DECISION_UNSET ||
-			    severity(v->decision) > severity(d->decision)) {
+			    severity(v->decision) > severity(d->decision) ||
+			    (severity(v->decision) == severity(d->decision) && !d->rule &&
+			     v->rule)) {
 				d->decision = v->decision;
 				d->rule = v->rule;
 				deciding_cmd = sc;

@@ -398,6 +398,23 @@ static long shell_script_index(struct split *sp, struct cmdbuild *c)
 	return (long)i;
 }
 
+/* The directories whose programs are named by their base name: the ones a
+ * package manager fills. "/tmp/x/git" stays as written, so that an allow
+ * rule for git never allows a program someone put elsewhere. */
+static const char *const system_dirs[] = {
+    "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", NULL};
+
+/* Is the command path @path (whose last '/' is @slash) in a system_dirs? */
+static bool in_system_dir(const char *path, const char *slash)
+{
+	size_t n = (size_t)(slash - path);
+
+	for (size_t i = 0; system_dirs[i]; i++)
+		if (strlen(system_dirs[i]) == n && strncmp(path, system_dirs[i], n) == 0)
+			return true;
+	return false;
+}
+
 /* Normalise the command in @c and append it to the output (or the commands
  * of its sh -c script). Consumes @c. */
 static bool cmd_finish(struct split *sp, struct cmdbuild *c, unsigned depth)
@@ -425,7 +442,8 @@ static bool cmd_finish(struct split *sp, struct cmdbuild *c, unsigned depth)
 				fail(sp, "a command name ends with '/'");
 				goto out;
 			}
-			memmove(c->w[0], slash + 1, strlen(slash + 1) + 1);
+			if (in_system_dir(c->w[0], slash))
+				memmove(c->w[0], slash + 1, strlen(slash + 1) + 1);
 		}
 	} while ((rc = strip_prefix(sp, c)) == 1);
 	if (rc < 0)

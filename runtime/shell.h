@@ -24,8 +24,10 @@
  *   - the prefixes command (but not command -v/-V, which only looks a name
  *     up), builtin, exec, env (with -i, -u NAME and VAR=value), nice (-n N),
  *     nohup, time (-p) and timeout (its options and duration) are removed;
- *   - an absolute command path is replaced by its base name
- *     (/usr/bin/git -> git); a relative one (./git) is kept as written;
+ *   - a command in a system directory (/bin, /sbin, /usr/bin, /usr/sbin,
+ *     /usr/local/bin, /usr/local/sbin) is named by its base name
+ *     (/usr/bin/git -> git); any other path (/tmp/git, ./git) is kept as
+ *     written, and the rules engine decides what deny rules make of it;
  *   - sh/bash/dash/zsh/ksh -c 'LITERAL' (also -lc, -ec, ...) is replaced by
  *     the simple commands of LITERAL, parsed the same way, recursively.
  *

@@ -131,6 +131,10 @@ static const struct split_case split_cases[] = {
     {"env A=1 command nice /usr/bin/git push", "git push"},
     {"/usr/bin/git push", "git push"},
     {"./git push", "./git push"},
+    {"/tmp/x/git push", "/tmp/x/git push"},
+    {"/usr/local/bin/git push", "git push"},
+    {"/sbin/git push", "git push"},
+    {"/usr/bin/", "!"},
     /* sh -c */
     {"sh -c 'git push'", "git push"},
     {"bash -c \"git push && ls\"", "git push | ls"},
