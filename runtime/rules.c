@@ -14,14 +14,16 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RULES_TOOL_NAME_MAX 64 /* as in the tool registry */
-#define RULES_QUOTE_MAX     64 /* bytes of a rule, command or path quoted in a message */
-#define RULES_QUOTE_BUF     (RULES_QUOTE_MAX * 4 + 4)
-#define RULES_REASON_MAX    1024 /* bytes of a reason sentence */
+#define RULES_TOOL_NAME_MAX  64 /* as in the tool registry */
+#define RULES_QUOTE_MAX      64 /* bytes of a rule, command or path quoted in a message */
+#define RULES_QUOTE_BUF      (RULES_QUOTE_MAX * 4 + 4)
+#define RULES_REASON_MAX     1024 /* bytes of a reason sentence */
+#define RULES_PATH_DEPTH_MAX 64   /* components pathglob_match() reads (its GLOB_DEPTH_MAX) */
 
 enum rule_kind {
 	RULE_TOOL, /* a bare tool name */
@@ -478,10 +480,11 @@ static const char *home_dir(void)
 	return h && h[0] == '/' ? h : NULL;
 }
 
-static int call_prepare(struct call *c, const char *workspace, const char *tool, const cJSON *args,
-                        struct corral_error *err)
+/* Prepare @call in @workspace with the home directory @home (NULL when
+ * unknown: then only paths written "~/..." have a home form). */
+static int call_prepare(struct call *c, const char *workspace, const char *home, const char *tool,
+                        const cJSON *args, struct corral_error *err)
 {
-	const char *home = home_dir();
 	bool escapes, oom = false;
 	char *ws = NULL, *home_n = NULL;
 	int rc = 0;
@@ -587,10 +590,27 @@ nomem:
 
 /* ---- matching ---- */
 
-static bool glob_match(const struct compiled *c, const char *path)
+/* Is @path beyond what pathglob_match() reads (it answers false then)? */
+static bool path_too_deep(const char *path)
+{
+	size_t parts = 1;
+
+	if (strlen(path) >= PATH_MAX)
+		return true;
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			parts++;
+	return parts > RULES_PATH_DEPTH_MAX;
+}
+
+/* @strict (deny and ask rules): a path too deep to match is taken as
+ * matching, so that depth never slips a path past a deny rule. */
+static bool glob_match(const struct compiled *c, const char *path, bool strict)
 {
 	if (c->root)
 		return strcmp(path, ".") == 0 || strcmp(path, "/") == 0;
+	if (path_too_deep(path))
+		return strict;
 	return pathglob_match(c->glob, path, false);
 }
 
@@ -600,15 +620,15 @@ static bool path_match(const struct compiled *c, const struct call *call, bool s
 		return false;
 	switch (c->anchor) {
 	case ANCHOR_ROOT:
-		return call->abs && glob_match(c, call->abs);
+		return call->abs && glob_match(c, call->abs, strict);
 	case ANCHOR_HOME:
-		return call->home_rel && glob_match(c, call->home_rel);
+		return call->home_rel && glob_match(c, call->home_rel, strict);
 	case ANCHOR_WORKSPACE:
 		if (call->rel)
-			return glob_match(c, call->rel);
+			return glob_match(c, call->rel, strict);
 		/* Outside the workspace: a deny or ask glob that matches at any
 		 * depth ("**\/.env", ".env") still catches the path. */
-		return strict && c->anywhere && call->abs && glob_match(c, call->abs);
+		return strict && c->anywhere && call->abs && glob_match(c, call->abs, strict);
 	}
 	return false;
 }
@@ -943,7 +963,7 @@ int rules_decide(const struct policy *p, const char *workspace, const char *tool
 	rc = ruleset_build(p, &s, err);
 	if (rc < 0)
 		return rc;
-	rc = call_prepare(&call, workspace, tool, args, err);
+	rc = call_prepare(&call, workspace, home_dir(), tool, args, err);
 	if (rc == 0)
 		rc = decide(p, &s, &call, &d, err);
 	call_release(&call);
@@ -965,8 +985,8 @@ void rules_decision_release(struct rules_decision *d)
 	memset(d, 0, sizeof(*d));
 }
 
-int rules_match(const struct policy_rule *r, const char *workspace, const char *tool,
-                const cJSON *args, bool *matched, struct corral_error *err)
+static int match_one(const struct policy_rule *r, const char *workspace, const char *home,
+                     const char *tool, const cJSON *args, bool *matched, struct corral_error *err)
 {
 	struct compiled c;
 	struct call call;
@@ -983,7 +1003,7 @@ int rules_match(const struct policy_rule *r, const char *workspace, const char *
 		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
 	if (rc)
 		return compile_error(err, r, why);
-	rc = call_prepare(&call, workspace, tool, args, err);
+	rc = call_prepare(&call, workspace, home, tool, args, err);
 	if (rc == 0) {
 		if (c.kind == RULE_EXEC && strcmp(tool, "exec") == 0) {
 			for (size_t i = 0; i < call.cmds.count && !m && rc == 0; i++)
@@ -999,6 +1019,12 @@ int rules_match(const struct policy_rule *r, const char *workspace, const char *
 	call_release(&call);
 	compiled_release(&c);
 	return rc;
+}
+
+int rules_match(const struct policy_rule *r, const char *workspace, const char *tool,
+                const cJSON *args, bool *matched, struct corral_error *err)
+{
+	return match_one(r, workspace, home_dir(), tool, args, matched, err);
 }
 
 int rules_parse_call(const char *text, char **tool, cJSON **args, struct corral_error *err)
@@ -1085,7 +1111,8 @@ static int check_examples(const struct policy_rule *r, const struct policy_strli
 		int rc = rules_parse_call(ex->value, &tool, &args, err);
 
 		if (rc == 0)
-			rc = rules_match(r, RULES_EXAMPLE_WORKSPACE, tool, args, &matched, err);
+			rc = match_one(r, RULES_EXAMPLE_WORKSPACE, RULES_EXAMPLE_HOME, tool, args,
+			               &matched, err);
 		free(tool);
 		cJSON_Delete(args);
 		if (rc == -CORRAL_E_NOMEM)

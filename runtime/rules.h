@@ -54,8 +54,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The workspace that examples are decided in (see rules_validate()). */
+/* The workspace and home directory that examples are decided in (see
+ * rules_validate()): fixed, so that a policy that loads on one machine
+ * loads on every other. */
 #define RULES_EXAMPLE_WORKSPACE "/workspace"
+#define RULES_EXAMPLE_HOME      "/home/user"
 
 /* How one simple command of an exec call was decided. */
 struct rules_verdict {
@@ -106,7 +109,8 @@ void rules_decision_release(struct rules_decision *d);
 /*
  * Check every rule of @p: its pattern compiles, each of its examples.match
  * is matched by it and each of its examples.not_match is not (decided in
- * the workspace RULES_EXAMPLE_WORKSPACE). On failure returns
+ * the workspace RULES_EXAMPLE_WORKSPACE with the home RULES_EXAMPLE_HOME,
+ * whatever $HOME is). On failure returns
  * -CORRAL_E_POLICY with @err as "FILE:LINE:COL: rule 'exec(git push *)':
  * example 'exec(git pushx)' should not match but does". policy_load()
  * calls this on every policy it loads.

@@ -261,12 +261,12 @@ static long prefix_options(struct cmdbuild *c, size_t k, const char *const *alon
 
 	while (i < c->n) {
 		const char *w = c->w[i];
+		if (w[0] != '-' || (!w[1] && !(alone && in_list(w, alone))))
+			break; /* the command (a computed one is refused later) */
 		if (c->dyn[i])
 			return -1;
 		if (strcmp(w, "--") == 0)
 			return (long)(i + 1 - k);
-		if (w[0] != '-' || !w[1])
-			break;
 		if (alone && in_list(w, alone)) {
 			i++;
 		} else if (with_arg && in_list(w, with_arg)) {
@@ -327,8 +327,9 @@ static int strip_prefix(struct split *sp, struct cmdbuild *c)
 			k = 1;
 	} else if (strcmp(name, "env") == 0) {
 		k = prefix_options(c, 1, env_alone, env_arg, env_eq);
-		while (k >= 0 && (size_t)k + 1 < c->n && !c->dyn[k + 1] &&
-		       is_assignment(c->w[k + 1]))
+		/* NAME=value, the value possibly computed (its commands are
+		 * already in the list). */
+		while (k >= 0 && (size_t)k + 1 < c->n && is_assignment(c->w[k + 1]))
 			k++;
 		if (k >= 0 && (size_t)k + 1 < c->n && c->w[k + 1][0] == '-')
 			k = -1; /* -S and friends re-split their argument */

@@ -121,6 +121,9 @@ static const struct split_case split_cases[] = {
     {"exec -a name git", "git"},
     {"env A=1 B=2 git push", "git push"},
     {"env -i -u X git", "git"},
+    {"env A=$(x) git push", "x | git push"},
+    {"env - A=1 git push", "git push"},
+    {"env -$X git", "!"},
     {"env", "env"},
     {"nice -n 5 make", "make"},
     {"nice -5 make", "make"},
@@ -620,8 +623,13 @@ END_TEST
 
 START_TEST(test_good_examples)
 {
+	struct policy *p;
+
+	/* Examples are decided with a fixed home directory, not $HOME: here
+	 * "/workspace/.ssh/id_rsa" would otherwise be under ~/.ssh. */
+	setenv("HOME", RULES_EXAMPLE_WORKSPACE, 1);
 	/* Examples of every kind that hold load fine. */
-	struct policy *p = load_text(
+	p = load_text(
 	    "{\"rules\": {\"ask\": [{\"match\": \"exec(git push *)\", \"examples\": {\"match\": "
 	    "[\"exec(git push)\", \"exec(FOO=1 command /usr/bin/git push origin)\", \"exec(sh -c "
 	    "'make && git push')\"], \"not_match\": [\"exec(git pushx)\", \"exec(eval git push)\", "
