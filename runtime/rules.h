@@ -38,7 +38,9 @@
  * asked about, allowed only if every one is allowed. A command string that
  * cannot be parsed matches only bare "exec" rules, else rules.default.
  * A word computed at run time ($X, $(...)) matches any word of a deny or
- * ask pattern, and only a bare '*' of an allow pattern.
+ * ask pattern, and only a bare '*' of an allow pattern. Likewise a command
+ * run by a path outside the system directories (./git, /tmp/x/git) is
+ * matched by its base name by deny and ask patterns, never by allow ones.
  *
  * Pure code: no side effects. getenv("HOME") is read to resolve "~/".
  */
