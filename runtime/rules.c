@@ -643,7 +643,16 @@ static int exec_match(const struct compiled *c, const struct shell_command *sc, 
                       bool *matched)
 {
 	size_t nw = sc->nwords;
-	bool *next = calloc(nw + 1, sizeof(*next)), *cur = calloc(nw + 1, sizeof(*cur));
+	bool *next;
+
+	/* A command whose environment was changed in the string can be made
+	 * to run anything (PATH, LD_PRELOAD): never allowed by a rule. */
+	if (!strict && sc->env_set) {
+		*matched = false;
+		return 0;
+	}
+	next = calloc(nw + 1, sizeof(*next));
+	bool *cur = calloc(nw + 1, sizeof(*cur));
 
 	if (!next || !cur) {
 		free(next);

@@ -40,7 +40,10 @@
  * A word computed at run time ($X, $(...)) matches any word of a deny or
  * ask pattern, and only a bare '*' of an allow pattern. Likewise a command
  * run by a path outside the system directories (./git, /tmp/x/git) is
- * matched by its base name by deny and ask patterns, never by allow ones.
+ * matched by its base name by deny and ask patterns, never by allow ones;
+ * and a command whose environment the string changes (FOO=1 cmd, env
+ * FOO=1 cmd, export FOO=1; cmd) is never matched by allow patterns, since
+ * PATH or LD_PRELOAD can make it run anything.
  *
  * Pure code: no side effects. getenv("HOME") is read to resolve "~/".
  */

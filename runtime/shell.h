@@ -31,6 +31,9 @@
  *   - sh/bash/dash/zsh/ksh -c 'LITERAL' (also -lc, -ec, ...) is replaced by
  *     the simple commands of LITERAL, parsed the same way, recursively.
  *
+ * trap, alias and hash -p with arguments are unparsable too: they make a
+ * string run later, or a command name run another program.
+ *
  * A word whose value is only known when the shell runs (it holds $VAR,
  * ${VAR}, $(...), backticks or a brace expansion) is marked dynamic; the
  * rules engine decides what a pattern makes of it.
@@ -56,6 +59,12 @@ struct shell_command {
 	bool *dynamic; /* dynamic[i]: words[i] is only known at run time */
 	size_t nwords; /* at least 1 */
 	char *text;    /* the words joined by spaces, quoted where needed, for messages */
+	/* Its environment may differ from the caller's: it had VAR=value in
+	 * front of it (also env's), or the string assigns or exports variables
+	 * (VAR=value alone, export, declare, typeset, readonly, local). PATH, LD_PRELOAD or
+	 * GIT_EXTERNAL_DIFF change what a program does, so the rules engine does not let allow
+	 * rules match it. */
+	bool env_set;
 };
 
 struct shell_list {

@@ -149,6 +149,10 @@ static const struct split_case split_cases[] = {
     {"sh", "sh"},
     /* unparsable */
     {"eval git push", "!"},
+    {"trap 'rm -rf /' EXIT", "!"},
+    {"alias ls=rm", "!"},
+    {"hash -p /bin/rm ls", "!"},
+    {"trap", "trap"},
     {"command eval x", "!"},
     {"echo 'a", "!"},
     {"echo \"a", "!"},
@@ -219,7 +223,19 @@ START_TEST(test_split_words)
 	ck_assert(l.items[0].dynamic[4]);
 	ck_assert(!l.items[0].dynamic[3]);
 	ck_assert_str_eq(l.items[0].words[5], "x y");
+	ck_assert(l.items[0].env_set);
 	shell_list_release(&l);
+	/* The environment: changed for one command, or for all after an export. */
+	ck_assert_int_eq(shell_split("a; B=1 b; c", &l, &err), 0);
+	ck_assert_uint_eq(l.count, 3);
+	ck_assert(!l.items[0].env_set && l.items[1].env_set && !l.items[2].env_set);
+	shell_list_release(&l);
+	ck_assert_int_eq(shell_split("a; export B=1; c", &l, &err), 0);
+	ck_assert_uint_eq(l.count, 3);
+	ck_assert(l.items[0].env_set && l.items[2].env_set);
+	shell_list_release(&l);
+	ck_assert_int_eq(shell_split("set -e; make", &l, &err), 0);
+	ck_assert(!l.items[1].env_set);
 	shell_list_release(&l); /* idempotent */
 	shell_list_release(NULL);
 }
