@@ -833,12 +833,27 @@ static char *make_reason(const struct policy *p, const char *subject, enum polic
 		             verdict_word(d), subject,
 		             policy_decision_name(p->rules.default_decision));
 	else
-		n = snprintf(buf, sizeof(buf), "%s: %s matches the rule '%s' (%s:%d).%s%s",
+		n = snprintf(buf, sizeof(buf), "%s: %s matches the rule '%s' (%s:%d).",
 		             verdict_word(d), subject, quote(q, rule->match),
-		             short_file(rule->loc.file), rule->loc.line, rule->hint ? " " : "",
-		             rule->hint ? rule->hint : "");
+		             short_file(rule->loc.file), rule->loc.line);
 	if (n < 0)
 		return NULL;
+	/* The hint in full (it is the policy author's advice), on the same
+	 * line: control characters become spaces. */
+	if (rule && rule->hint) {
+		size_t len = strlen(buf), h = strlen(rule->hint);
+		char *r = malloc(len + h + 2);
+		if (!r)
+			return NULL;
+		memcpy(r, buf, len);
+		r[len] = ' ';
+		for (size_t i = 0; i < h; i++) {
+			unsigned char c = (unsigned char)rule->hint[i];
+			r[len + 1 + i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+		}
+		r[len + 1 + h] = '\0';
+		return r;
+	}
 	return strdup(buf);
 }
 

@@ -573,6 +573,26 @@ START_TEST(test_reason)
 	ck_assert_int_eq(((unsigned char *)&d)[0], 0x5a);
 	cJSON_Delete(args);
 	policy_free(p);
+
+	/* A long hint is kept whole, and a newline in it does not break the
+	 * sentence onto two lines. */
+	{
+		char text[4096], hint[2100];
+		memset(hint, 'h', 2000);
+		hint[2000] = '\0';
+		snprintf(text, sizeof(text),
+		         "{\"rules\": {\"ask\": [{\"match\": \"run_tests\", \"hint\": "
+		         "\"a\\nb %s\"}]}}",
+		         hint);
+		p = load_text(text);
+		ck_assert_int_eq(rules_decide(p, "/ws", "run_tests", NULL, &d, &err), 0);
+		ck_assert_int_eq(d.decision, POLICY_DECISION_ASK);
+		ck_assert_ptr_null(strchr(d.reason, '\n'));
+		ck_assert_ptr_nonnull(strstr(d.reason, "(p.json:1). a b hhh"));
+		ck_assert_uint_eq(strlen(strstr(d.reason, "a b ")), 2004);
+		rules_decision_release(&d);
+		policy_free(p);
+	}
 }
 END_TEST
 
