@@ -1615,9 +1615,18 @@ static int load_root(const char *display, const char *id, const char *dir, const
 	if (!ld.p)
 		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "%s: out of memory", display);
 	rc = load_text(&ld, display, id, dir, text, len);
-	/* Every rule's pattern and examples, once the whole chain is merged. */
-	if (rc == 0)
+	/* Every rule's pattern and examples, once the whole chain is merged.
+	 * Its messages name a rule's file as policy->files does; the named
+	 * file is shown as the caller named it, like every other error. */
+	if (rc == 0) {
 		rc = rules_validate(ld.p, err);
+		if (rc < 0 && err && strcmp(id, display) != 0 &&
+		    strncmp(err->message, id, strlen(id)) == 0 && err->message[strlen(id)] == ':') {
+			char rest[CORRAL_ERROR_MESSAGE_MAX];
+			snprintf(rest, sizeof(rest), "%s", err->message + strlen(id));
+			snprintf(err->message, sizeof(err->message), "%s%s", display, rest);
+		}
+	}
 	if (rc < 0) {
 		policy_free(ld.p);
 		return rc;

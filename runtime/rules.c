@@ -14,14 +14,16 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RULES_TOOL_NAME_MAX 64 /* as in the tool registry */
-#define RULES_QUOTE_MAX     64 /* bytes of a rule, command or path quoted in a message */
-#define RULES_QUOTE_BUF     (RULES_QUOTE_MAX * 4 + 4)
-#define RULES_REASON_MAX    1024 /* bytes of a reason sentence */
+#define RULES_TOOL_NAME_MAX  64 /* as in the tool registry */
+#define RULES_QUOTE_MAX      64 /* bytes of a rule, command or path quoted in a message */
+#define RULES_QUOTE_BUF      (RULES_QUOTE_MAX * 4 + 4)
+#define RULES_REASON_MAX     1024 /* bytes of a reason sentence */
+#define RULES_PATH_DEPTH_MAX 64   /* components pathglob_match() reads (its GLOB_DEPTH_MAX) */
 
 enum rule_kind {
 	RULE_TOOL, /* a bare tool name */
@@ -47,7 +49,6 @@ struct compiled {
 	/* RULE_EXEC */
 	struct pattern_word *words;
 	size_t nwords;
-	bool rest; /* a trailing '*': zero or more further words */
 	/* RULE_PATH */
 	enum path_anchor anchor;
 	char *glob;    /* RULE_PATH: for pathglob_match(); RULE_ARG: for fnmatch() */
@@ -67,6 +68,20 @@ static bool in_list(const char *s, const char *const *list)
 {
 	for (size_t i = 0; list[i]; i++)
 		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Is the absolute @path in one of the system directories whose commands
+ * the shell splitter names by their base name? */
+static bool in_system_dir(const char *path)
+{
+	static const char *const dirs[] = {
+	    "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", NULL};
+	size_t n = (size_t)(strrchr(path, '/') - path);
+
+	for (size_t i = 0; dirs[i]; i++)
+		if (strlen(dirs[i]) == n && strncmp(path, dirs[i], n) == 0)
 			return true;
 	return false;
 }
@@ -198,10 +213,11 @@ static int compile_exec(const char *s, struct compiled *c, const char **why)
 			break;
 		buf[len] = '\0';
 		bool any = !quoted && strcmp(buf, "*") == 0;
-		/* A literal absolute command name is matched by its base name,
-		 * as commands are normalised. */
+		/* A literal command in a system directory is matched by its
+		 * base name, as commands are normalised (shell.h). */
 		char *w = buf;
-		if (c->nwords == 0 && !quoted && !magic && buf[0] == '/' && strrchr(buf, '/')[1])
+		if (c->nwords == 0 && !quoted && !magic && buf[0] == '/' && strrchr(buf, '/')[1] &&
+		    in_system_dir(buf))
 			w = strrchr(buf, '/') + 1;
 		char *glob = strdup(w);
 		if (!glob) {
@@ -217,18 +233,11 @@ static int compile_exec(const char *s, struct compiled *c, const char **why)
 		*why = "the pattern has no words (write 'exec' to match every command)";
 		return COMPILE_BAD;
 	}
-	if (c->nwords > 1 && c->words[c->nwords - 1].any) {
-		free(c->words[--c->nwords].glob);
-		c->rest = true;
-	} else if (c->nwords == 1 && c->words[0].any) {
-		c->words[0].any = true; /* "exec(*)": any one command name... */
-		c->rest = true;         /* ... with any arguments */
-	}
 	/* Commands are matched after their prefixes are removed and sh -c is
 	 * split, so a pattern for those could never match: refuse it rather
 	 * than let it silently allow or deny nothing. */
 	const char *first = c->words[0].glob;
-	bool more = c->nwords > 1 || c->rest;
+	bool more = c->nwords > 1 || c->words[0].any;
 	if (more && in_list(first, prefix_commands) &&
 	    !(strcmp(first, "command") == 0 && c->nwords > 1 &&
 	      (strcmp(c->words[1].glob, "-v") == 0 || strcmp(c->words[1].glob, "-V") == 0))) {
@@ -471,10 +480,11 @@ static const char *home_dir(void)
 	return h && h[0] == '/' ? h : NULL;
 }
 
-static int call_prepare(struct call *c, const char *workspace, const char *tool, const cJSON *args,
-                        struct corral_error *err)
+/* Prepare @call in @workspace with the home directory @home (NULL when
+ * unknown: then only paths written "~/..." have a home form). */
+static int call_prepare(struct call *c, const char *workspace, const char *home, const char *tool,
+                        const cJSON *args, struct corral_error *err)
 {
-	const char *home = home_dir();
 	bool escapes, oom = false;
 	char *ws = NULL, *home_n = NULL;
 	int rc = 0;
@@ -580,10 +590,27 @@ nomem:
 
 /* ---- matching ---- */
 
-static bool glob_match(const struct compiled *c, const char *path)
+/* Is @path beyond what pathglob_match() reads (it answers false then)? */
+static bool path_too_deep(const char *path)
+{
+	size_t parts = 1;
+
+	if (strlen(path) >= PATH_MAX)
+		return true;
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			parts++;
+	return parts > RULES_PATH_DEPTH_MAX;
+}
+
+/* @strict (deny and ask rules): a path too deep to match is taken as
+ * matching, so that depth never slips a path past a deny rule. */
+static bool glob_match(const struct compiled *c, const char *path, bool strict)
 {
 	if (c->root)
 		return strcmp(path, ".") == 0 || strcmp(path, "/") == 0;
+	if (path_too_deep(path))
+		return strict;
 	return pathglob_match(c->glob, path, false);
 }
 
@@ -593,36 +620,72 @@ static bool path_match(const struct compiled *c, const struct call *call, bool s
 		return false;
 	switch (c->anchor) {
 	case ANCHOR_ROOT:
-		return call->abs && glob_match(c, call->abs);
+		return call->abs && glob_match(c, call->abs, strict);
 	case ANCHOR_HOME:
-		return call->home_rel && glob_match(c, call->home_rel);
+		return call->home_rel && glob_match(c, call->home_rel, strict);
 	case ANCHOR_WORKSPACE:
 		if (call->rel)
-			return glob_match(c, call->rel);
+			return glob_match(c, call->rel, strict);
 		/* Outside the workspace: a deny or ask glob that matches at any
 		 * depth ("**\/.env", ".env") still catches the path. */
-		return strict && c->anywhere && call->abs && glob_match(c, call->abs);
+		return strict && c->anywhere && call->abs && glob_match(c, call->abs, strict);
 	}
 	return false;
 }
 
-/* Does @c match the simple command @sc? @strict (deny and ask rules): a
- * word computed at run time could be anything, so it matches any word. */
-static bool exec_match(const struct compiled *c, const struct shell_command *sc, bool strict)
+/* Does @c match the simple command @sc? A bare '*' word matches any number
+ * of words (zero included), every other pattern word exactly one word.
+ * Dynamic programming over (pattern word, command word), one row at a
+ * time, so a pattern full of '*' costs O(pattern * words).
+ * @strict (deny and ask rules): a word computed at run time could be
+ * anything, so it matches any pattern word; for allow rules only a '*'. */
+static int exec_match(const struct compiled *c, const struct shell_command *sc, bool strict,
+                      bool *matched)
 {
-	if (sc->nwords < c->nwords || (!c->rest && sc->nwords != c->nwords))
-		return false;
-	for (size_t i = 0; i < c->nwords; i++) {
-		const struct pattern_word *pw = &c->words[i];
-		if (sc->dynamic[i]) {
-			if (pw->any || strict)
-				continue;
-			return false;
-		}
-		if (!pw->any && fnmatch(pw->glob, sc->words[i], 0) != 0)
-			return false;
+	size_t nw = sc->nwords;
+	bool *next;
+
+	/* A command whose environment was changed in the string can be made
+	 * to run anything (PATH, LD_PRELOAD): never allowed by a rule. */
+	if (!strict && sc->env_set) {
+		*matched = false;
+		return 0;
 	}
-	return true; /* a trailing '*' takes any further words, computed ones too */
+	next = calloc(nw + 1, sizeof(*next));
+	bool *cur = calloc(nw + 1, sizeof(*cur));
+
+	if (!next || !cur) {
+		free(next);
+		free(cur);
+		return -1;
+	}
+	next[nw] = true;
+	for (size_t i = c->nwords; i-- > 0;) {
+		const struct pattern_word *pw = &c->words[i];
+		if (pw->any) {
+			cur[nw] = next[nw];
+			for (size_t j = nw; j-- > 0;)
+				cur[j] = next[j] || cur[j + 1];
+		} else {
+			cur[nw] = false;
+			for (size_t j = nw; j-- > 0;) {
+				const char *w = sc->words[j];
+				bool ok = sc->dynamic[j] ? strict : fnmatch(pw->glob, w, 0) == 0;
+				/* A deny or ask rule for git also takes ./git and
+				 * /tmp/x/git: whatever it is, it is called git. */
+				if (!ok && strict && j == 0 && strchr(w, '/') && strrchr(w, '/')[1])
+					ok = fnmatch(pw->glob, strrchr(w, '/') + 1, 0) == 0;
+				cur[j] = ok && next[j + 1];
+			}
+		}
+		bool *t = next;
+		next = cur;
+		cur = t;
+	}
+	*matched = next[0];
+	free(next);
+	free(cur);
+	return 0;
 }
 
 static bool arg_match(const struct compiled *c, const struct call *call)
@@ -633,23 +696,28 @@ static bool arg_match(const struct compiled *c, const struct call *call)
 }
 
 /* Does @c match @call as a whole (for exec patterns: simple command @sc, or
- * the whole call when @sc is NULL and only a bare rule can match)? */
-static bool compiled_match(const struct compiled *c, const struct call *call,
-                           const struct shell_command *sc, bool strict)
+ * the whole call when @sc is NULL and only a bare rule can match)? Sets
+ * *@matched; returns -1 when out of memory. */
+static int compiled_match(const struct compiled *c, const struct call *call,
+                          const struct shell_command *sc, bool strict, bool *matched)
 {
+	*matched = false;
 	if (strcmp(c->tool, call->tool) != 0)
-		return false;
+		return 0;
 	switch (c->kind) {
 	case RULE_TOOL:
-		return true;
+		*matched = true;
+		return 0;
 	case RULE_EXEC:
-		return sc && exec_match(c, sc, strict);
+		return sc ? exec_match(c, sc, strict, matched) : 0;
 	case RULE_PATH:
-		return path_match(c, call, strict);
+		*matched = path_match(c, call, strict);
+		return 0;
 	case RULE_ARG:
-		return arg_match(c, call);
+		*matched = arg_match(c, call);
+		return 0;
 	}
-	return false;
+	return 0;
 }
 
 /* Every rule of @p compiled, deny first, then ask, then allow. */
@@ -709,13 +777,16 @@ static int ruleset_build(const struct policy *p, struct ruleset *s, struct corra
 	return 0;
 }
 
-/* The first rule in precedence order that matches, or -1. */
+/* The first rule in precedence order that matches, or -1 for none, or -2
+ * when out of memory. */
 static long ruleset_find(const struct ruleset *s, const struct call *call,
                          const struct shell_command *sc)
 {
 	for (size_t i = 0; i < s->count; i++) {
-		bool strict = s->rules[i]->decision != POLICY_DECISION_ALLOW;
-		if (compiled_match(&s->items[i], call, sc, strict))
+		bool strict = s->rules[i]->decision != POLICY_DECISION_ALLOW, m;
+		if (compiled_match(&s->items[i], call, sc, strict, &m) < 0)
+			return -2;
+		if (m)
 			return (long)i;
 	}
 	return -1;
@@ -762,12 +833,27 @@ static char *make_reason(const struct policy *p, const char *subject, enum polic
 		             verdict_word(d), subject,
 		             policy_decision_name(p->rules.default_decision));
 	else
-		n = snprintf(buf, sizeof(buf), "%s: %s matches the rule '%s' (%s:%d).%s%s",
+		n = snprintf(buf, sizeof(buf), "%s: %s matches the rule '%s' (%s:%d).",
 		             verdict_word(d), subject, quote(q, rule->match),
-		             short_file(rule->loc.file), rule->loc.line, rule->hint ? " " : "",
-		             rule->hint ? rule->hint : "");
+		             short_file(rule->loc.file), rule->loc.line);
 	if (n < 0)
 		return NULL;
+	/* The hint in full (it is the policy author's advice), on the same
+	 * line: control characters become spaces. */
+	if (rule && rule->hint) {
+		size_t len = strlen(buf), h = strlen(rule->hint);
+		char *r = malloc(len + h + 2);
+		if (!r)
+			return NULL;
+		memcpy(r, buf, len);
+		r[len] = ' ';
+		for (size_t i = 0; i < h; i++) {
+			unsigned char c = (unsigned char)rule->hint[i];
+			r[len + 1 + i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+		}
+		r[len + 1 + h] = '\0';
+		return r;
+	}
 	return strdup(buf);
 }
 
@@ -834,14 +920,20 @@ static int decide(const struct policy *p, const struct ruleset *s, const struct 
 			const struct shell_command *sc = &call->cmds.items[i];
 			struct rules_verdict *v = &d->commands[i];
 			idx = ruleset_find(s, call, sc);
+			if (idx == -2)
+				goto nomem;
 			v->rule = idx >= 0 ? s->rules[idx] : NULL;
 			v->decision = v->rule ? v->rule->decision : p->rules.default_decision;
 			v->text = strdup(sc->text);
 			d->ncommands++;
 			if (!v->text)
 				goto nomem;
+			/* The strictest verdict decides; among equals, a rule's
+			 * (with its hint) says more than the default's. */
 			if (d->decision == POLICY_DECISION_UNSET ||
-			    severity(v->decision) > severity(d->decision)) {
+			    severity(v->decision) > severity(d->decision) ||
+			    (severity(v->decision) == severity(d->decision) && !d->rule &&
+			     v->rule)) {
 				d->decision = v->decision;
 				d->rule = v->rule;
 				deciding_cmd = sc;
@@ -851,6 +943,8 @@ static int decide(const struct policy *p, const struct ruleset *s, const struct 
 		/* One decision for the whole call; for exec only a bare rule
 		 * can match (the string is unparsable or runs nothing). */
 		idx = ruleset_find(s, call, NULL);
+		if (idx == -2)
+			goto nomem;
 		d->rule = idx >= 0 ? s->rules[idx] : NULL;
 		d->decision = d->rule ? d->rule->decision : p->rules.default_decision;
 		d->unparsable = call->is_exec && call->cmds.unparsable;
@@ -893,7 +987,7 @@ int rules_decide(const struct policy *p, const char *workspace, const char *tool
 	rc = ruleset_build(p, &s, err);
 	if (rc < 0)
 		return rc;
-	rc = call_prepare(&call, workspace, tool, args, err);
+	rc = call_prepare(&call, workspace, home_dir(), tool, args, err);
 	if (rc == 0)
 		rc = decide(p, &s, &call, &d, err);
 	call_release(&call);
@@ -915,8 +1009,8 @@ void rules_decision_release(struct rules_decision *d)
 	memset(d, 0, sizeof(*d));
 }
 
-int rules_match(const struct policy_rule *r, const char *workspace, const char *tool,
-                const cJSON *args, bool *matched, struct corral_error *err)
+static int match_one(const struct policy_rule *r, const char *workspace, const char *home,
+                     const char *tool, const cJSON *args, bool *matched, struct corral_error *err)
 {
 	struct compiled c;
 	struct call call;
@@ -933,19 +1027,28 @@ int rules_match(const struct policy_rule *r, const char *workspace, const char *
 		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
 	if (rc)
 		return compile_error(err, r, why);
-	rc = call_prepare(&call, workspace, tool, args, err);
+	rc = call_prepare(&call, workspace, home, tool, args, err);
 	if (rc == 0) {
 		if (c.kind == RULE_EXEC && strcmp(tool, "exec") == 0) {
-			for (size_t i = 0; i < call.cmds.count && !m; i++)
-				m = compiled_match(&c, &call, &call.cmds.items[i], strict);
+			for (size_t i = 0; i < call.cmds.count && !m && rc == 0; i++)
+				if (compiled_match(&c, &call, &call.cmds.items[i], strict, &m) < 0)
+					rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM,
+					                      "out of memory");
 		} else {
-			m = compiled_match(&c, &call, NULL, strict);
+			compiled_match(&c, &call, NULL, strict, &m);
 		}
-		*matched = m;
+		if (rc == 0)
+			*matched = m;
 	}
 	call_release(&call);
 	compiled_release(&c);
 	return rc;
+}
+
+int rules_match(const struct policy_rule *r, const char *workspace, const char *tool,
+                const cJSON *args, bool *matched, struct corral_error *err)
+{
+	return match_one(r, workspace, home_dir(), tool, args, matched, err);
 }
 
 int rules_parse_call(const char *text, char **tool, cJSON **args, struct corral_error *err)
@@ -1032,7 +1135,8 @@ static int check_examples(const struct policy_rule *r, const struct policy_strli
 		int rc = rules_parse_call(ex->value, &tool, &args, err);
 
 		if (rc == 0)
-			rc = rules_match(r, RULES_EXAMPLE_WORKSPACE, tool, args, &matched, err);
+			rc = match_one(r, RULES_EXAMPLE_WORKSPACE, RULES_EXAMPLE_HOME, tool, args,
+			               &matched, err);
 		free(tool);
 		cJSON_Delete(args);
 		if (rc == -CORRAL_E_NOMEM)

@@ -20,11 +20,12 @@
  *                     cannot be parsed)
  *   exec(WORDS)       a simple command, word by word: a word is a glob within
  *                     that word ('*' matches any characters, '/' included); a
- *                     last word that is a bare '*' matches zero or more words
+ *                     word that is a bare '*' matches zero or more words
  *                     ("git push *" matches "git push" and "git push origin
- *                     main", never "git pushx"); quotes in the pattern make a
- *                     literal word ('*' quoted is a star). Without a trailing
- *                     '*', the command must have exactly those words.
+ *                     main", never "git pushx"; "git push * --force" matches
+ *                     "git push origin main --force"); quotes in the pattern
+ *                     make a literal word ('*' quoted is a star). Without a
+ *                     '*' word, the command must have exactly those words.
  *   read_file(GLOB), write_file, edit_file, list_files, grep: the call's
  *                     "path" (list_files and grep default to "."), normalised
  *                     lexically; GLOB is relative to the workspace, or
@@ -37,7 +38,12 @@
  * asked about, allowed only if every one is allowed. A command string that
  * cannot be parsed matches only bare "exec" rules, else rules.default.
  * A word computed at run time ($X, $(...)) matches any word of a deny or
- * ask pattern, and only a bare '*' of an allow pattern.
+ * ask pattern, and only a bare '*' of an allow pattern. Likewise a command
+ * run by a path outside the system directories (./git, /tmp/x/git) is
+ * matched by its base name by deny and ask patterns, never by allow ones;
+ * and a command whose environment the string changes (FOO=1 cmd, env
+ * FOO=1 cmd, export FOO=1; cmd) is never matched by allow patterns, since
+ * PATH or LD_PRELOAD can make it run anything.
  *
  * Pure code: no side effects. getenv("HOME") is read to resolve "~/".
  */
@@ -53,8 +59,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The workspace that examples are decided in (see rules_validate()). */
+/* The workspace and home directory that examples are decided in (see
+ * rules_validate()): fixed, so that a policy that loads on one machine
+ * loads on every other. */
 #define RULES_EXAMPLE_WORKSPACE "/workspace"
+#define RULES_EXAMPLE_HOME      "/home/user"
 
 /* How one simple command of an exec call was decided. */
 struct rules_verdict {
@@ -105,7 +114,8 @@ void rules_decision_release(struct rules_decision *d);
 /*
  * Check every rule of @p: its pattern compiles, each of its examples.match
  * is matched by it and each of its examples.not_match is not (decided in
- * the workspace RULES_EXAMPLE_WORKSPACE). On failure returns
+ * the workspace RULES_EXAMPLE_WORKSPACE with the home RULES_EXAMPLE_HOME,
+ * whatever $HOME is). On failure returns
  * -CORRAL_E_POLICY with @err as "FILE:LINE:COL: rule 'exec(git push *)':
  * example 'exec(git pushx)' should not match but does". policy_load()
  * calls this on every policy it loads.

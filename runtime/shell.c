@@ -20,6 +20,7 @@
 struct split {
 	struct shell_list *out;
 	size_t words; /* over all commands, against SHELL_WORDS_MAX */
+	bool env_set; /* the string assigns or exports variables (see shell.h) */
 	const char *why;
 	bool nomem;
 };
@@ -60,6 +61,7 @@ struct cmdbuild {
 	bool *dyn;
 	bool *glob;
 	size_t n, cap;
+	bool assigns; /* VAR=value in front of it (or env's) */
 };
 
 static bool fail(struct split *sp, const char *why)
@@ -261,12 +263,12 @@ static long prefix_options(struct cmdbuild *c, size_t k, const char *const *alon
 
 	while (i < c->n) {
 		const char *w = c->w[i];
+		if (w[0] != '-' || (!w[1] && !(alone && in_list(w, alone))))
+			break; /* the command (a computed one is refused later) */
 		if (c->dyn[i])
 			return -1;
 		if (strcmp(w, "--") == 0)
 			return (long)(i + 1 - k);
-		if (w[0] != '-' || !w[1])
-			break;
 		if (alone && in_list(w, alone)) {
 			i++;
 		} else if (with_arg && in_list(w, with_arg)) {
@@ -327,9 +329,12 @@ static int strip_prefix(struct split *sp, struct cmdbuild *c)
 			k = 1;
 	} else if (strcmp(name, "env") == 0) {
 		k = prefix_options(c, 1, env_alone, env_arg, env_eq);
-		while (k >= 0 && (size_t)k + 1 < c->n && !c->dyn[k + 1] &&
-		       is_assignment(c->w[k + 1]))
+		/* NAME=value, the value possibly computed (its commands are
+		 * already in the list). */
+		while (k >= 0 && (size_t)k + 1 < c->n && is_assignment(c->w[k + 1])) {
 			k++;
+			c->assigns = true;
+		}
 		if (k >= 0 && (size_t)k + 1 < c->n && c->w[k + 1][0] == '-')
 			k = -1; /* -S and friends re-split their argument */
 	} else if (strcmp(name, "timeout") == 0) {
@@ -398,6 +403,26 @@ static long shell_script_index(struct split *sp, struct cmdbuild *c)
 	return (long)i;
 }
 
+/* The directories whose programs are named by their base name: the ones a
+ * package manager fills. "/tmp/x/git" stays as written, so that an allow
+ * rule for git never allows a program someone put elsewhere. */
+static const char *const system_dirs[] = {
+    "/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", NULL};
+
+/* Is the command path @path (whose last '/' is @slash) in a system_dirs? */
+static bool in_system_dir(const char *path, const char *slash)
+{
+	size_t n = (size_t)(slash - path);
+
+	for (size_t i = 0; system_dirs[i]; i++)
+		if (strlen(system_dirs[i]) == n && strncmp(path, system_dirs[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* Builtins that set variables for the commands after them. */
+static const char *const exporters[] = {"export", "declare", "typeset", "readonly", "local", NULL};
+
 /* Normalise the command in @c and append it to the output (or the commands
  * of its sh -c script). Consumes @c. */
 static bool cmd_finish(struct split *sp, struct cmdbuild *c, unsigned depth)
@@ -408,32 +433,53 @@ static bool cmd_finish(struct split *sp, struct cmdbuild *c, unsigned depth)
 	int rc;
 	bool ok = false;
 
-	if (c->n == 0)
+	if (c->n == 0) {
+		/* VAR=value alone sets it for every later command. */
+		if (c->assigns)
+			sp->env_set = true;
 		return true;
-	while ((rc = strip_prefix(sp, c)) == 1)
-		;
-	if (rc < 0)
-		goto out;
-	if (c->dyn[0]) {
-		fail(sp, "a command name is computed at run time");
-		goto out;
 	}
-	if (c->glob[0] && strcmp(c->w[0], "[") != 0) {
-		fail(sp, "a command name is a glob");
-		goto out;
-	}
-	if (c->w[0][0] == '/') {
-		char *slash = strrchr(c->w[0], '/');
-		if (!slash[1]) {
-			fail(sp, "a command name ends with '/'");
+	do {
+		if (c->dyn[0]) {
+			fail(sp, "a command name is computed at run time");
 			goto out;
 		}
-		memmove(c->w[0], slash + 1, strlen(slash + 1) + 1);
-	}
+		if (c->glob[0] && strcmp(c->w[0], "[") != 0) {
+			fail(sp, "a command name is a glob");
+			goto out;
+		}
+		if (c->w[0][0] == '/') {
+			char *slash = strrchr(c->w[0], '/');
+			if (!slash[1]) {
+				fail(sp, "a command name ends with '/'");
+				goto out;
+			}
+			if (in_system_dir(c->w[0], slash))
+				memmove(c->w[0], slash + 1, strlen(slash + 1) + 1);
+		}
+	} while ((rc = strip_prefix(sp, c)) == 1);
+	if (rc < 0)
+		goto out;
 	if (strcmp(c->w[0], "eval") == 0) {
 		fail(sp, "eval runs a string computed at run time");
 		goto out;
 	}
+	/* Builtins that make a string run later, or make a command name mean
+	 * another program. */
+	if (strcmp(c->w[0], "trap") == 0 && c->n > 1) {
+		fail(sp, "trap runs a string later");
+		goto out;
+	}
+	if (strcmp(c->w[0], "alias") == 0 && c->n > 1) {
+		fail(sp, "alias changes what a later command name runs");
+		goto out;
+	}
+	if (strcmp(c->w[0], "hash") == 0 && c->n > 1 && strncmp(c->w[1], "-p", 2) == 0) {
+		fail(sp, "hash -p changes what a later command name runs");
+		goto out;
+	}
+	if (in_list(c->w[0], exporters))
+		sp->env_set = true;
 	if (strcmp(c->w[0], "[[") == 0) {
 		fail(sp, "[[ ... ]] is not understood");
 		goto out;
@@ -471,6 +517,7 @@ static bool cmd_finish(struct split *sp, struct cmdbuild *c, unsigned depth)
 	sc->words = c->w;
 	sc->dynamic = c->dyn;
 	sc->nwords = c->n;
+	sc->env_set = c->assigns;
 	free(c->glob);
 	memset(c, 0, sizeof(*c));
 	out->count++;
@@ -924,8 +971,9 @@ static bool parse_list(struct split *sp, struct lexer *lx, bool subshell)
 			goto out;
 		}
 		if (cmd.n == 0 && w.assign) {
-			/* VAR=value before the command: dropped. */
+			/* VAR=value before the command: dropped, and noted. */
 			free(w.b.p);
+			cmd.assigns = true;
 			state = CMD_WORDS;
 			continue;
 		}
@@ -1015,7 +1063,10 @@ static int finish(struct split *sp, struct shell_list *out, struct corral_error 
 		shell_list_release(out);
 		out->unparsable = true;
 		out->why = sp->why;
+		return 0;
 	}
+	for (size_t i = 0; sp->env_set && i < out->count; i++)
+		out->items[i].env_set = true;
 	return 0;
 }
 

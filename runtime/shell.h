@@ -24,10 +24,15 @@
  *   - the prefixes command (but not command -v/-V, which only looks a name
  *     up), builtin, exec, env (with -i, -u NAME and VAR=value), nice (-n N),
  *     nohup, time (-p) and timeout (its options and duration) are removed;
- *   - an absolute command path is replaced by its base name
- *     (/usr/bin/git -> git); a relative one (./git) is kept as written;
+ *   - a command in a system directory (/bin, /sbin, /usr/bin, /usr/sbin,
+ *     /usr/local/bin, /usr/local/sbin) is named by its base name
+ *     (/usr/bin/git -> git); any other path (/tmp/git, ./git) is kept as
+ *     written, and the rules engine decides what deny rules make of it;
  *   - sh/bash/dash/zsh/ksh -c 'LITERAL' (also -lc, -ec, ...) is replaced by
  *     the simple commands of LITERAL, parsed the same way, recursively.
+ *
+ * trap, alias and hash -p with arguments are unparsable too: they make a
+ * string run later, or a command name run another program.
  *
  * A word whose value is only known when the shell runs (it holds $VAR,
  * ${VAR}, $(...), backticks or a brace expansion) is marked dynamic; the
@@ -54,6 +59,12 @@ struct shell_command {
 	bool *dynamic; /* dynamic[i]: words[i] is only known at run time */
 	size_t nwords; /* at least 1 */
 	char *text;    /* the words joined by spaces, quoted where needed, for messages */
+	/* Its environment may differ from the caller's: it had VAR=value in
+	 * front of it (also env's), or the string assigns or exports variables
+	 * (VAR=value alone, export, declare, typeset, readonly, local). PATH, LD_PRELOAD or
+	 * GIT_EXTERNAL_DIFF change what a program does, so the rules engine does not let allow
+	 * rules match it. */
+	bool env_set;
 };
 
 struct shell_list {

@@ -41,6 +41,12 @@ step "A policy mistake is explained with file:line:col" "corral policy check typ
 printf '{\n  "extends": "workspace-write",\n  "netwrok": {"mode": "none"}\n}\n' >"$demo/typo.json"
 expect 1 "$corral" policy check "$demo/typo.json"
 
+step "Rules decide each simple command of a shell string, and say which rule did" \
+	"corral policy explain exec '{\"command\": \"git status && git push origin\"}'"
+expect 0 "$corral" policy explain exec '{"command": "git status && git push origin"}'
+"$corral" policy explain exec '{"command": "git status && git push origin"}' | grep -q '^decision: ask$' ||
+	{ echo "demo: git push was not asked about" >&2; failed=1; }
+
 step "What this machine offers the sandbox" "corral doctor"
 expect 0 "$corral" doctor
 

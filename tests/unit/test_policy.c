@@ -17,7 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+/* Rules in the shipped read-only profile (policies/read-only.json). */
+#define READ_ONLY_ALLOW 13
+#define READ_ONLY_DENY  5
+
+#define NELEM(a)        (sizeof(a) / sizeof((a)[0]))
 
 /* ---- helpers ---- */
 
@@ -928,13 +932,15 @@ START_TEST(test_merge)
 	ck_assert_uint_eq(p->network.allow.count, 2);
 	ck_assert_str_eq(p->network.allow.items[0].value, "a.com");
 	ck_assert_str_eq(p->network.allow.items[1].value, "b.com");
-	ck_assert_uint_eq(p->rules.deny.count, 2);
-	ck_assert_str_eq(p->rules.deny.items[0].match, "exec(rm *)");
-	ck_assert_ptr_eq(p->rules.deny.items[0].loc.file, p->files[1]);
-	ck_assert_int_eq(p->rules.deny.items[0].loc.line, 6);
-	ck_assert_str_eq(p->rules.deny.items[1].match, "exec(dd *)");
-	ck_assert_ptr_eq(p->rules.deny.items[1].loc.file, p->files[0]);
-	ck_assert_uint_eq(p->rules.allow.count, 3); /* from read-only */
+	/* read-only's READ_ONLY_DENY deny rules, then base's, then child's */
+	ck_assert_uint_eq(p->rules.deny.count, READ_ONLY_DENY + 2);
+	ck_assert_ptr_eq(p->rules.deny.items[0].loc.file, p->files[2]);
+	ck_assert_str_eq(p->rules.deny.items[READ_ONLY_DENY].match, "exec(rm *)");
+	ck_assert_ptr_eq(p->rules.deny.items[READ_ONLY_DENY].loc.file, p->files[1]);
+	ck_assert_int_eq(p->rules.deny.items[READ_ONLY_DENY].loc.line, 6);
+	ck_assert_str_eq(p->rules.deny.items[READ_ONLY_DENY + 1].match, "exec(dd *)");
+	ck_assert_ptr_eq(p->rules.deny.items[READ_ONLY_DENY + 1].loc.file, p->files[0]);
+	ck_assert_uint_eq(p->rules.allow.count, READ_ONLY_ALLOW); /* from read-only */
 	ck_assert_uint_eq(p->checkpoint.exclude.count, 2);
 	ck_assert_uint_eq(p->env.pass.count, 7); /* read-only's 5, LANG, TZ */
 	ck_assert_str_eq(p->env.pass.items[6].value, "TZ");
@@ -1124,7 +1130,7 @@ START_TEST(test_shipped_profiles)
 	ck_assert_int_eq(policy_load("plan", &p, &err), 0);
 	ck_assert_uint_eq(p->filesystem.write.count, 0);
 	ck_assert_int_eq(p->rules.default_decision, POLICY_DECISION_DENY);
-	ck_assert_uint_eq(p->rules.allow.count, 3);
+	ck_assert_uint_eq(p->rules.allow.count, READ_ONLY_ALLOW);
 	policy_free(p);
 
 	expect_load_error("raed-only", "no shipped profile or file named 'raed-only' — did you "
@@ -1180,7 +1186,8 @@ START_TEST(test_to_json)
 	    cJSON_GetObjectItem(cJSON_GetObjectItem(j, "rules"), "default")->valuestring, "deny");
 	ck_assert_str_eq(
 	    cJSON_GetObjectItem(
-	        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "rules"), "deny"), 0),
+	        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "rules"), "deny"),
+	                           READ_ONLY_DENY),
 	        "hint")
 	        ->valuestring,
 	    "no");
