@@ -40,7 +40,8 @@
  * A word computed at run time ($X, $(...)) matches any word of a deny or
  * ask pattern, and only a bare '*' of an allow pattern. Likewise a command
  * run by a path outside the system directories (./git, /tmp/x/git) is
- * matched by its base name by deny and ask patterns, never by allow ones;
+ * matched by its base name only by deny and ask patterns (an allow pattern
+ * must name the path);
  * and a command whose environment the string changes (FOO=1 cmd, env
  * FOO=1 cmd, export FOO=1; cmd) is never matched by allow patterns, since
  * PATH or LD_PRELOAD can make it run anything.
