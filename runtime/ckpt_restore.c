@@ -610,19 +610,18 @@ out:
 /* Journal the finished rollback (unless it already is) and drop the intent. */
 static int finish(struct ckpt_store *s, const struct ckpt_entry *e, struct corral_error *err)
 {
-	struct ckpt_log log;
+	struct ckpt_entry last;
+	bool done = false, found;
 	char *p;
-	bool done = false;
 	int rc;
 
-	if ((rc = ckpt_log_read(s, &log, err)) < 0)
+	if ((rc = ckpt_journal_last(s, &last, &found, err)) < 0)
 		return rc;
-	if (log.count) {
-		const struct ckpt_entry *last = &log.entries[log.count - 1];
-		done = last->kind == CKPT_KIND_ROLLBACK && last->seq == e->seq &&
-		       strcmp(last->commit, e->commit) == 0 && strcmp(last->target, e->target) == 0;
+	if (found) {
+		done = last.kind == CKPT_KIND_ROLLBACK && last.seq == e->seq &&
+		       strcmp(last.commit, e->commit) == 0 && strcmp(last.target, e->target) == 0;
+		ckpt_entry_release(&last);
 	}
-	ckpt_log_release(&log);
 	if (!done && (rc = ckpt_journal_append(s, e, err)) < 0)
 		return rc;
 	ckpt_fault("rollback-journal");
