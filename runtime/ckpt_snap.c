@@ -665,7 +665,13 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 		git_oid_cpy(tree_out, &root);
 	if (!call) {
 		/* Only a tree: the cache may still be refreshed. */
-		rc = cache_write(&w, err);
+		if ((rc = cache_write(&w, err)) == 0 && info) {
+			memset(info, 0, sizeof(*info));
+			info->files = w.count;
+			info->hashed = w.hashed;
+			info->skipped = skipped;
+			memset(&skipped, 0, sizeof(skipped));
+		}
 		goto out;
 	}
 	if ((rc = last_entry(s, &seq, state, err)) < 0)

@@ -41,6 +41,10 @@ big=$(sha256sum <"$WS/big.bin")
 nested_run=$(treehash "$WS/nested")
 
 out=$(corral rollback --workspace "$WS" --policy "$T/policy.json") || fail "rollback: $out"
+for want in "keep     new.log (ignored" "keep     secret-token (ignored" "keep     build (ignored" \
+	"keep     big-new.bin (over checkpoint.max_file_size" "keep     nested (a nested repository"; do
+	echo "$out" | grep -qF "$want" || fail "rollback does not list '$want': $out"
+done
 [ "$(cat "$WS/a.txt")" = tracked ] || fail "a.txt not restored"
 [ ! -e "$WS/plain-new.txt" ] || fail "plain-new.txt (created by the run) not removed"
 for f in new.log secret-token build/out.o scratch.tmp big-new.bin sub/debug.log keep.log \
