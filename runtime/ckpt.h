@@ -33,6 +33,11 @@ struct policy;
 #define CKPT_LOCK_WAIT_MS 15000
 /* Skipped paths recorded per checkpoint; past it the list says "truncated". */
 #define CKPT_SKIP_MAX 2000
+/* Journal entries kept at most (calls linked to unchanged checkpoints add
+ * entries without checkpoints); retention drops the oldest beyond it. */
+#define CKPT_JOURNAL_ENTRIES_MAX 20000
+/* Retention also runs every this many entries, not only on new checkpoints. */
+#define CKPT_RETENTION_EVERY 1024
 /* Default cap on one captured file (checkpoint.max_file_size). */
 #define CKPT_DEFAULT_MAX_FILE_SIZE (10u * 1024 * 1024)
 

@@ -782,7 +782,8 @@ int ckpt_take(struct ckpt_store *s, const struct ckpt_call *call, struct ckpt_in
 	rc = ckpt_snapshot(s, call, call->tool && call->tool[0] ? CKPT_KIND_CALL : CKPT_KIND_MANUAL,
 	                   NULL, true, NULL, out, err);
 	/* Retention runs once the journal names the new checkpoint. */
-	if (rc == 0 && out->created && (s->keep || s->max_age_ms)) {
+	if (rc == 0 && (out->seq % CKPT_RETENTION_EVERY == 0 ||
+	                (out->created && (s->keep || s->max_age_ms)))) {
 		size_t dropped, kept;
 		if ((rc = ckpt_retention(s, &dropped, &kept, err)) < 0)
 			ckpt_info_release(out);
