@@ -55,4 +55,13 @@ done
 [ "$(treehash "$WS/nested")" = "$nested_run" ] || fail "the nested repository was touched"
 [ -d "$WS/nested/.git" ] || fail "nested .git renamed"
 (cd "$WS/nested" && git fsck --no-progress >/dev/null 2>&1) || fail "nested repository damaged"
+
+# A file the target has, but which the run replaced by content no checkpoint
+# saw (it is ignored now): kept, not overwritten.
+corral checkpoint --workspace "$WS" --policy "$T/policy.json" --run r3 >/dev/null || fail "r3"
+echo 'a.txt' >>"$WS/.gitignore"
+printf 'unseen content\n' >"$WS/a.txt"
+out=$(corral rollback --workspace "$WS" --policy "$T/policy.json" --run r3) || fail "rollback r3: $out"
+[ "$(cat "$WS/a.txt")" = "unseen content" ] || fail "an unseen a.txt was overwritten"
+echo "$out" | grep -qF "keep     a.txt" || fail "a.txt not listed as kept: $out"
 echo ok
