@@ -33,6 +33,11 @@ struct policy;
 #define CKPT_LOCK_WAIT_MS 15000
 /* Skipped paths recorded per checkpoint; past it the list says "truncated". */
 #define CKPT_SKIP_MAX 2000
+/* Journal entries kept at most (calls linked to unchanged checkpoints add
+ * entries without checkpoints); retention drops the oldest beyond it. */
+#define CKPT_JOURNAL_ENTRIES_MAX 20000
+/* Retention also runs every this many entries, not only on new checkpoints. */
+#define CKPT_RETENTION_EVERY 1024
 /* Default cap on one captured file (checkpoint.max_file_size). */
 #define CKPT_DEFAULT_MAX_FILE_SIZE (10u * 1024 * 1024)
 
@@ -97,6 +102,7 @@ struct ckpt_info {
 	struct ckpt_skiplist skipped;
 };
 
+/* Free what @info owns (its skipped list); NULL is fine. */
 void ckpt_info_release(struct ckpt_info *info);
 
 struct ckpt_store;
@@ -156,6 +162,7 @@ struct ckpt_log {
 
 /* Read the journal of @s into @out. */
 int ckpt_log_read(struct ckpt_store *s, struct ckpt_log *out, struct corral_error *err);
+/* Free the entries of @log; NULL is fine. */
 void ckpt_log_release(struct ckpt_log *log);
 
 struct ckpt_stat {
@@ -171,7 +178,7 @@ int ckpt_diffstat(struct ckpt_store *s, const char *from, const char *to, struct
 
 /*
  * A unified diff from checkpoint @from (NULL: the start of the last run) to
- * the workspace as it is now, limited to @paths (gitignore-free prefixes)
+ * the workspace as it is now, limited to @paths (pathspecs: a path, a directory or a glob)
  * when @npaths > 0. *@out is a new string the caller frees.
  */
 int ckpt_diff(struct ckpt_store *s, const char *from, const char *const *paths, size_t npaths,
@@ -226,6 +233,7 @@ struct ckpt_report {
  */
 int ckpt_restore(struct ckpt_store *s, const struct ckpt_target *t, bool dry_run,
                  struct ckpt_report *out, struct corral_error *err);
+/* Free the changes of @r; NULL is fine. */
 void ckpt_report_release(struct ckpt_report *r);
 
 struct ckpt_gc_report {

@@ -63,6 +63,12 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 /* Append one entry to the journal (caller holds the lock). */
 int ckpt_journal_append(struct ckpt_store *s, const struct ckpt_entry *e, struct corral_error *err);
 
+/* The journal's last entry, read from its tail (*@found false: none).
+ * Release *@out with ckpt_entry_release(). */
+int ckpt_journal_last(struct ckpt_store *s, struct ckpt_entry *out, bool *found,
+                      struct corral_error *err);
+void ckpt_entry_release(struct ckpt_entry *e);
+
 /* Rewrite the journal with @log's entries (tmp file and rename). */
 int ckpt_journal_rewrite(struct ckpt_store *s, const struct ckpt_log *log,
                          struct corral_error *err);

@@ -254,6 +254,8 @@ int ckpt_retention(struct ckpt_store *s, size_t *dropped, size_t *kept, struct c
 			continue;
 		if (!newest && cutoff && e->time_ms < cutoff)
 			continue;
+		if (nlive >= CKPT_JOURNAL_ENTRIES_MAX)
+			continue;
 		if (!known) {
 			snprintf(keep[nkeep++], CKPT_OID_HEX, "%s", e->commit);
 			distinct++;

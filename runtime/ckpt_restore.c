@@ -577,6 +577,34 @@ out:
 	return rc;
 }
 
+/* List what the snapshot just taken did not capture: kept, as always. */
+static int report_unseen(struct ckpt_report *rep, const struct ckpt_skiplist *sk,
+                         struct corral_error *err)
+{
+	static const char *const why[] = {
+	    [CKPT_SKIP_IGNORED] = "ignored: no checkpoint captured it",
+	    [CKPT_SKIP_TOO_LARGE] = "over checkpoint.max_file_size: no checkpoint captured it",
+	    [CKPT_SKIP_NESTED_REPO] = "a nested repository: never touched",
+	    [CKPT_SKIP_SPECIAL] = "not a file, link or directory",
+	    [CKPT_SKIP_UNREADABLE] = "unreadable: no checkpoint captured it",
+	    [CKPT_SKIP_STATE] = "corral's own state",
+	};
+	struct rs r = {.rep = rep};
+
+	for (size_t i = 0; i < sk->count; i++) {
+		char name[PATH_MAX + 1];
+		size_t n;
+		int rc;
+		snprintf(name, sizeof(name), "%s", sk->items[i].path);
+		n = strlen(name);
+		if (n && name[n - 1] == '/')
+			name[n - 1] = '\0'; /* report() adds no slash for KEEP */
+		if ((rc = report(&r, name, CKPT_CHANGE_KEEP, why[sk->items[i].reason], err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static mode_t current_umask(void)
 {
 	mode_t m = umask(022);
@@ -610,19 +638,18 @@ out:
 /* Journal the finished rollback (unless it already is) and drop the intent. */
 static int finish(struct ckpt_store *s, const struct ckpt_entry *e, struct corral_error *err)
 {
-	struct ckpt_log log;
+	struct ckpt_entry last;
+	bool done = false, found;
 	char *p;
-	bool done = false;
 	int rc;
 
-	if ((rc = ckpt_log_read(s, &log, err)) < 0)
+	if ((rc = ckpt_journal_last(s, &last, &found, err)) < 0)
 		return rc;
-	if (log.count) {
-		const struct ckpt_entry *last = &log.entries[log.count - 1];
-		done = last->kind == CKPT_KIND_ROLLBACK && last->seq == e->seq &&
-		       strcmp(last->commit, e->commit) == 0 && strcmp(last->target, e->target) == 0;
+	if (found) {
+		done = last.kind == CKPT_KIND_ROLLBACK && last.seq == e->seq &&
+		       strcmp(last.commit, e->commit) == 0 && strcmp(last.target, e->target) == 0;
+		ckpt_entry_release(&last);
 	}
-	ckpt_log_release(&log);
 	if (!done && (rc = ckpt_journal_append(s, e, err)) < 0)
 		return rc;
 	ckpt_fault("rollback-journal");
@@ -726,7 +753,7 @@ int ckpt_restore(struct ckpt_store *s, const struct ckpt_target *t, bool dry_run
 		git_oid tree;
 		git_tree *tt = NULL, *ct = NULL;
 		struct rs r = {.s = s, .dry = true, .rep = &rep};
-		if ((rc = ckpt_snapshot(s, NULL, CKPT_KIND_ROLLBACK, NULL, false, &tree, NULL,
+		if ((rc = ckpt_snapshot(s, NULL, CKPT_KIND_ROLLBACK, NULL, false, &tree, &pre,
 		                        err)) < 0 ||
 		    (rc = ckpt_commit_tree(s, &target, &tt, err)) < 0)
 			goto out;
@@ -739,6 +766,8 @@ int ckpt_restore(struct ckpt_store *s, const struct ckpt_target *t, bool dry_run
 			r.tskips_truncated = r.tskips.total > r.tskips.count;
 			rc = restore_dir(&r, s->ws_fd, tt, ct, err);
 		}
+		if (rc == 0)
+			rc = report_unseen(&rep, &pre.skipped, err);
 		ckpt_skiplist_release(&r.tskips);
 		git_tree_free(tt);
 		git_tree_free(ct);
@@ -757,6 +786,8 @@ int ckpt_restore(struct ckpt_store *s, const struct ckpt_target *t, bool dry_run
 	if ((rc = apply(s, &target, &preoid, false, &rep, err)) < 0)
 		goto out; /* the intent stays: the next open finishes it */
 	ckpt_fault("rollback-files");
+	if ((rc = report_unseen(&rep, &pre.skipped, err)) < 0)
+		goto out;
 	e.seq = pre.seq;
 	e.kind = CKPT_KIND_ROLLBACK;
 	e.time_ms = pre.time_ms;

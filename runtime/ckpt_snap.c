@@ -622,24 +622,22 @@ static char *commit_message(const struct ckpt_entry *e, const struct ckpt_skipli
 	return msg;
 }
 
-static int last_entry(struct ckpt_store *s, struct ckpt_entry *last, uint64_t *seq,
-                      char state[CKPT_OID_HEX], struct corral_error *err)
+static int last_entry(struct ckpt_store *s, uint64_t *seq, char state[CKPT_OID_HEX],
+                      struct corral_error *err)
 {
-	struct ckpt_log log;
-	int rc = ckpt_log_read(s, &log, err);
+	struct ckpt_entry e;
+	bool found;
+	int rc = ckpt_journal_last(s, &e, &found, err);
 
 	if (rc < 0)
 		return rc;
 	state[0] = '\0';
 	*seq = 0;
-	if (log.count) {
-		const struct ckpt_entry *e = &log.entries[log.count - 1];
-		snprintf(state, CKPT_OID_HEX, "%s", ckpt_entry_state(e));
-		*seq = e->seq;
-		if (last)
-			*last = *e; /* only the scalar fields are used */
+	if (found) {
+		snprintf(state, CKPT_OID_HEX, "%s", ckpt_entry_state(&e));
+		*seq = e.seq;
+		ckpt_entry_release(&e);
 	}
-	ckpt_log_release(&log);
 	return 0;
 }
 
@@ -667,10 +665,16 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 		git_oid_cpy(tree_out, &root);
 	if (!call) {
 		/* Only a tree: the cache may still be refreshed. */
-		rc = cache_write(&w, err);
+		if ((rc = cache_write(&w, err)) == 0 && info) {
+			memset(info, 0, sizeof(*info));
+			info->files = w.count;
+			info->hashed = w.hashed;
+			info->skipped = skipped;
+			memset(&skipped, 0, sizeof(skipped));
+		}
 		goto out;
 	}
-	if ((rc = last_entry(s, NULL, &seq, state, err)) < 0)
+	if ((rc = last_entry(s, &seq, state, err)) < 0)
 		goto out;
 	if (state[0]) {
 		git_oid last;
@@ -778,7 +782,8 @@ int ckpt_take(struct ckpt_store *s, const struct ckpt_call *call, struct ckpt_in
 	rc = ckpt_snapshot(s, call, call->tool && call->tool[0] ? CKPT_KIND_CALL : CKPT_KIND_MANUAL,
 	                   NULL, true, NULL, out, err);
 	/* Retention runs once the journal names the new checkpoint. */
-	if (rc == 0 && out->created && (s->keep || s->max_age_ms)) {
+	if (rc == 0 && (out->seq % CKPT_RETENTION_EVERY == 0 ||
+	                (out->created && (s->keep || s->max_age_ms)))) {
 		size_t dropped, kept;
 		if ((rc = ckpt_retention(s, &dropped, &kept, err)) < 0)
 			ckpt_info_release(out);

@@ -28,6 +28,8 @@
 #define CKPT_PACKED_REFS_MAX (4u * 1024 * 1024)
 /* Poll interval while waiting for the lock. */
 #define CKPT_LOCK_POLL_MS 10
+/* Bytes of the journal's end read to find its last entry. */
+#define CKPT_JOURNAL_TAIL (64 * 1024)
 
 const char *const ckpt_fault_steps[] = {
     "take-walk",        "take-tree",         "take-commit",     "take-ref",      "take-index",
@@ -471,11 +473,17 @@ int ckpt_journal_append(struct ckpt_store *s, const struct ckpt_entry *e, struct
 		rc = corral_error_set(err, CORRAL_E_NOMEM, 0, "out of memory");
 		goto out;
 	}
-	fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(p, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	/* One write of the line and its newline: a killed process leaves at
-	 * most a torn last line, which the reader ignores. */
+	 * most a torn last line, which the reader ignores; end it first so the
+	 * new line is not glued to it. */
 	size_t n = strlen(line);
+	struct stat st;
+	char last = '\n';
 	line[n] = '\n';
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n')
+		(void)write_all(fd, "\n", 1); /* if it fails, so does the line below */
 	if (fd < 0 || write_all(fd, line, n + 1) < 0)
 		rc = corral_error_set(err, CORRAL_E_IO, errno, "cannot append to %s: %s", p,
 		                      strerror(errno));
@@ -584,6 +592,78 @@ static int parse_entry(const char *line, struct ckpt_entry *e)
 		return -1;
 	}
 	return 0;
+}
+
+static void entry_release(struct ckpt_entry *e)
+{
+	free(e->run);
+	free(e->call_id);
+	free(e->tool);
+	free(e->args);
+	free(e->head);
+	memset(e, 0, sizeof(*e));
+}
+
+int ckpt_journal_last(struct ckpt_store *s, struct ckpt_entry *out, bool *found,
+                      struct corral_error *err)
+{
+	char *p = ckpt_path(s->dir, "journal"), *buf = NULL, *end;
+	struct ckpt_log log;
+	struct stat st;
+	size_t len;
+	ssize_t n;
+	int fd, rc;
+
+	*found = false;
+	if (!p)
+		return corral_error_set(err, CORRAL_E_NOMEM, 0, "out of memory");
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(p);
+	if (fd < 0)
+		return 0; /* no journal yet */
+	/* Only the tail: a take must not cost more as the journal grows. */
+	len = fstat(fd, &st) == 0 && st.st_size < CKPT_JOURNAL_TAIL ? (size_t)st.st_size
+	                                                            : CKPT_JOURNAL_TAIL;
+	if (!(buf = malloc(len + 1))) {
+		close(fd);
+		return corral_error_set(err, CORRAL_E_NOMEM, 0, "out of memory");
+	}
+	n = pread(fd, buf, len, st.st_size - (off_t)len);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* Lines from the end; a torn last line (a killed writer) is skipped. */
+	end = buf + strlen(buf);
+	while (end > buf) {
+		char *start = end;
+		while (start > buf && start[-1] != '\n')
+			start--;
+		if (start == buf && len < (size_t)st.st_size)
+			break; /* the line may begin before the tail */
+		*end = '\0';
+		if (parse_entry(start, out) == 0) {
+			*found = true;
+			free(buf);
+			return 0;
+		}
+		end = start > buf ? start - 1 : buf;
+	}
+	free(buf);
+	if (len == (size_t)st.st_size)
+		return 0;
+	/* A line longer than the tail: read it all. */
+	if ((rc = ckpt_log_read(s, &log, err)) < 0)
+		return rc;
+	if (log.count) {
+		*out = log.entries[--log.count];
+		*found = true;
+	}
+	ckpt_log_release(&log);
+	return 0;
+}
+
+void ckpt_entry_release(struct ckpt_entry *e)
+{
+	entry_release(e);
 }
 
 int ckpt_log_read(struct ckpt_store *s, struct ckpt_log *out, struct corral_error *err)

@@ -22,6 +22,12 @@ printf 'crlf\r\nlines\r\n' >"$WS/b.txt"
 want_a=$(sha256sum <"$WS/a.txt")
 want_b=$(sha256sum <"$WS/b.txt")
 gitbefore=$(treehash "$WS/.git")
+# The user's global and XDG git configuration are not read either.
+mkdir -p "$T/home/.config/git"
+printf '[core]\n\tfsmonitor = %s\n[include]\n\tpath = %s/evil.cfg\n' "$T/fsmon.sh" "$T" \
+	>"$T/home/.gitconfig"
+cp "$T/home/.gitconfig" "$T/home/.config/git/config"
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config
 
 corral checkpoint --workspace "$WS" >/dev/null || fail "checkpoint"
 printf 'changed\n' >"$WS/a.txt"

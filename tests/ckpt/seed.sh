@@ -115,6 +115,16 @@ assert cks[1]["stat"]["files"] >= 5, cks[1]
 	corral rollback --workspace "$WS" --undo >/dev/null
 	corral rollback --workspace "$WS" --call edit2 >/dev/null || fail "--call"
 	[ -f "$WS/created.txt" ] && [ ! -e "$WS/made" ] || fail "--call edit2 target"
+	id=$(corral log --workspace "$WS" --json | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)["runs"]:
+    for c in r["checkpoints"]:
+        if c["call"] == "edit2":
+            print(c["id"])')
+	[ ${#id} = 12 ] || fail "no id for edit2: $id"
+	corral rollback --workspace "$WS" --undo >/dev/null
+	corral rollback --workspace "$WS" "${id:0:8}" >/dev/null || fail "rollback CHECKPOINT"
+	[ -f "$WS/created.txt" ] && [ ! -e "$WS/made" ] || fail "rollback ${id:0:8}"
 	corral rollback --workspace "$WS" --run agent1 >/dev/null || fail "--run"
 	[ "$(manifest "$WS")" = "$before" ] || fail "--run agent1"
 	if [ "$mode" = git ]; then

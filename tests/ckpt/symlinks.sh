@@ -34,7 +34,22 @@ corral checkpoint --workspace "$WS" --run r2 >/dev/null || fail "checkpoint r2b"
 mv "$WS/dir" "$T/moved-dir"
 ln -s "$OUT" "$WS/dir"
 corral rollback --workspace "$WS" --run r2 >"$T/out" 2>&1 || true
-cat "$T/out"
 [ "$(treehash "$OUT")" = "$outside_before" ] || fail "rollback wrote outside the workspace"
 [ "$(cat "$OUT/victim")" = precious ] || fail "outside victim changed"
+
+# The same swap in the middle of a rollback: killed after its intent record,
+# the directory is swapped for a symlink, and the next corral finishes the
+# rollback without following it.
+[ -d "$WS/dir" ] && [ ! -L "$WS/dir" ] || fail "dir is not a directory again"
+corral checkpoint --workspace "$WS" --run r3 >/dev/null || fail "checkpoint r3"
+printf 'changed in r3\n' >"$WS/dir/victim"
+printf 'created in r3\n' >"$WS/dir/r3-file"
+CORRAL_FAULT=rollback-intent corral rollback --workspace "$WS" --run r3 >/dev/null 2>&1
+[ $? = 137 ] || fail "rollback was not killed at rollback-intent"
+mv "$WS/dir" "$T/moved-dir2"
+ln -s "$OUT" "$WS/dir"
+corral log --workspace "$WS" >"$T/out" 2>&1 || fail "log after the swap: $(cat "$T/out")"
+grep -q "finished an interrupted rollback" "$T/out" || fail "no recovery note: $(cat "$T/out")"
+[ "$(treehash "$OUT")" = "$outside_before" ] || fail "recovery wrote outside the workspace"
+[ -L "$WS/dir" ] || fail "the symlink in place of dir was replaced"
 echo ok

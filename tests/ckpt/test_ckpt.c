@@ -290,6 +290,45 @@ START_TEST(the_store_is_outside_the_snapshot)
 }
 END_TEST
 
+START_TEST(journal_tail_survives_torn_and_long_lines)
+{
+	struct ckpt_call call = {.run = "r"};
+	struct corral_error err = {0};
+	struct ckpt_info a, b, c;
+	struct ckpt_store *s;
+	char p[512], *big;
+	FILE *f;
+
+	put("f", "1\n");
+	s = open_store(NULL);
+	take(s, "r", &a);
+	/* A killed writer's torn line at the end is skipped. */
+	snprintf(p, sizeof(p), "%s/journal", ckpt_store_dir(s));
+	ck_assert_ptr_nonnull(f = fopen(p, "a"));
+	fputs("{\"seq\": 99, \"kind\": \"ca", f);
+	fclose(f);
+	take(s, "r", &b);
+	ck_assert(!b.created);
+	ck_assert_str_eq(b.call_id, "c2");
+	/* An entry longer than the tail that is read. */
+	big = malloc(100000);
+	memset(big, 'm', 99999);
+	big[99999] = '\0';
+	call.args_digest = big;
+	ck_assert_msg(ckpt_take(s, &call, &c, &err) == 0, "%s", err.message);
+	ckpt_info_release(&c);
+	call.args_digest = "x";
+	ck_assert_msg(ckpt_take(s, &call, &c, &err) == 0, "%s", err.message);
+	ck_assert_str_eq(c.call_id, "c4");
+	ck_assert_str_eq(c.commit, a.commit);
+	free(big);
+	ckpt_info_release(&a);
+	ckpt_info_release(&b);
+	ckpt_info_release(&c);
+	ckpt_close(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ckpt");
@@ -307,6 +346,7 @@ int main(void)
 	tcase_add_test(tc, unknown_names_are_named);
 	tcase_add_test(tc, bad_workspace_is_named);
 	tcase_add_test(tc, the_store_is_outside_the_snapshot);
+	tcase_add_test(tc, journal_tail_survives_torn_and_long_lines);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -41,6 +41,10 @@ big=$(sha256sum <"$WS/big.bin")
 nested_run=$(treehash "$WS/nested")
 
 out=$(corral rollback --workspace "$WS" --policy "$T/policy.json") || fail "rollback: $out"
+for want in "keep     new.log (ignored" "keep     secret-token (ignored" "keep     build (ignored" \
+	"keep     big-new.bin (over checkpoint.max_file_size" "keep     nested (a nested repository"; do
+	echo "$out" | grep -qF "$want" || fail "rollback does not list '$want': $out"
+done
 [ "$(cat "$WS/a.txt")" = tracked ] || fail "a.txt not restored"
 [ ! -e "$WS/plain-new.txt" ] || fail "plain-new.txt (created by the run) not removed"
 for f in new.log secret-token build/out.o scratch.tmp big-new.bin sub/debug.log keep.log \
@@ -51,4 +55,13 @@ done
 [ "$(treehash "$WS/nested")" = "$nested_run" ] || fail "the nested repository was touched"
 [ -d "$WS/nested/.git" ] || fail "nested .git renamed"
 (cd "$WS/nested" && git fsck --no-progress >/dev/null 2>&1) || fail "nested repository damaged"
+
+# A file the target has, but which the run replaced by content no checkpoint
+# saw (it is ignored now): kept, not overwritten.
+corral checkpoint --workspace "$WS" --policy "$T/policy.json" --run r3 >/dev/null || fail "r3"
+echo 'a.txt' >>"$WS/.gitignore"
+printf 'unseen content\n' >"$WS/a.txt"
+out=$(corral rollback --workspace "$WS" --policy "$T/policy.json" --run r3) || fail "rollback r3: $out"
+[ "$(cat "$WS/a.txt")" = "unseen content" ] || fail "an unseen a.txt was overwritten"
+echo "$out" | grep -qF "keep     a.txt" || fail "a.txt not listed as kept: $out"
 echo ok
