@@ -138,9 +138,10 @@ bool mcp_utf8_valid(const char *p, size_t len)
 	return true;
 }
 
+/* cJSON takes every byte up to and including space as white space. */
 static const char *skip_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+	while (p < end && (unsigned char)*p <= ' ')
 		p++;
 	return p;
 }
@@ -168,7 +169,7 @@ static const char *skip_value(const char *p, const char *end)
 	if (*p == '"')
 		return skip_string(p, end);
 	if (*p != '{' && *p != '[') {
-		while (p < end && !strchr(",}] \t\r\n", *p))
+		while (p < end && (unsigned char)*p > ' ' && !strchr(",}]", *p))
 			p++;
 		return p;
 	}
@@ -254,6 +255,58 @@ static char *raw_path(const char *p, const char *end, const char *const *keys, s
 			return NULL;
 	}
 	return vlen <= MCP_ID_MAX ? strndup(v, vlen) : NULL;
+}
+
+/* Is @p (@len bytes) a number as JSON writes one (RFC 8259 section 6)?
+ * cJSON reads more than that, and what goes back out must be JSON. */
+static bool json_number(const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return false;
+	if (p < end && *p == '.') {
+		if (++p >= end || *p < '0' || *p > '9')
+			return false;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return false;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return p == end;
+}
+
+/*
+ * The text to echo for the id (or progress token) @item found at @path in
+ * the message @line..@end. A number is echoed as the client wrote it, so
+ * that no digit is lost to a double; a string is written again by cJSON,
+ * the same value in strict JSON. New string, or NULL.
+ */
+static char *id_text(const cJSON *item, const char *line, const char *end, const char *const *path,
+                     size_t n)
+{
+	if (cJSON_IsNumber(item)) {
+		char *raw = raw_path(line, end, path, n);
+		if (raw && json_number(raw, strlen(raw)))
+			return raw;
+		free(raw);
+	}
+	if (cJSON_IsNull(item))
+		return strdup("null");
+	return cJSON_PrintUnformatted(item);
 }
 
 /* Do two id texts name the same id? Strings compare by value (escapes
@@ -850,7 +903,7 @@ static void method_tools_call(struct mcp_server *s, const struct request *r)
 	j->args = args && cJSON_IsObject(args) ? cJSON_Duplicate(args, 1) : cJSON_CreateObject();
 	j->stateless = r->stateless;
 	if (token) {
-		j->progress_token = raw_path(r->line, r->end, token_path, 3);
+		j->progress_token = id_text(token, r->line, r->end, token_path, 3);
 		if (!j->progress_token)
 			goto nomem;
 	}
@@ -922,8 +975,12 @@ static void method_set_level(struct mcp_server *s, const struct request *r)
 static void notify_cancelled(struct mcp_server *s, const struct request *r)
 {
 	static const char *const path[] = {"params", "requestId"};
-	char *id = raw_path(r->line, r->end, path, 2);
+	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(r->params, "requestId");
+	char *id;
 
+	if (!cJSON_IsString(rid) && !cJSON_IsNumber(rid))
+		return;
+	id = id_text(rid, r->line, r->end, path, 2);
 	if (!id)
 		return;
 	pthread_mutex_lock(&s->lock);
@@ -1078,8 +1135,8 @@ void mcp_handle_line(struct mcp_server *s, const char *line, size_t len)
 			           "the id must be a string or a number");
 			goto out;
 		}
-		id = raw_path(copy, copy + len, path, 1);
-		if (!id) {
+		id = id_text(idj, copy, copy + len, path, 1);
+		if (!id || strlen(id) > MCP_ID_MAX) {
 			send_error(s, NULL, MCP_INVALID_REQUEST, NULL,
 			           "the id is longer than %u bytes", MCP_ID_MAX);
 			goto out;
