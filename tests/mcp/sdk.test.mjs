@@ -112,6 +112,10 @@ test('calls run concurrently, each in its own sandbox', async () => {
 	assert.equal(starter.structuredContent.exit_code, 0);
 	const r = await waiter;
 	assert.equal(r.structuredContent.stdout, 'went\n');
+	// Both sandboxes protected the missing .git with one shared empty
+	// placeholder, removed when the last of them ended.
+	assert.equal(r.isError, false, text(r));
+	assert.ok(!existsSync(join(dirs.ws, '.git')), 'the placeholder is gone');
 });
 
 test('cancellation kills the call sandbox and sends no result', async () => {
