@@ -28,8 +28,11 @@
 static const char *const handshake_versions[] = {"2025-06-18", "2025-11-25"};
 #define NHANDSHAKE (sizeof(handshake_versions) / sizeof(handshake_versions[0]))
 /* The revision without a handshake: version and capabilities in _meta. */
-#define MCP_STATELESS_VERSION   "2026-07-28"
-#define META_VERSION            "io.modelcontextprotocol/protocolVersion"
+#define MCP_STATELESS_VERSION "2026-07-28"
+#define META_VERSION          "io.modelcontextprotocol/protocolVersion"
+#define META_CAPABILITIES     "io.modelcontextprotocol/clientCapabilities"
+/* The key of corral's approval question among a result's inputRequests. */
+#define INPUT_APPROVAL          "dev.corral/approval"
 
 #define ELICIT_MESSAGE_ARGS_MAX 1000 /* bytes of a call's arguments shown in a question */
 
@@ -48,6 +51,11 @@ struct mcp_job {
 	cJSON *args;
 	char *progress_token; /* its text, or NULL when the client sent none */
 	bool stateless;       /* the request used the 2026-07-28 revision */
+	bool can_elicit;      /* stateless, and its _meta declares elicitation */
+	cJSON *input_answer;  /* stateless: inputResponses[INPUT_APPROVAL], or NULL */
+	char *request_state;  /* stateless: the requestState it carried, or NULL */
+	cJSON *input_request; /* stateless: the question to return as input_required */
+	char input_state[40]; /* the requestState that question goes with */
 	int cancel_fd;        /* an eventfd: written to cancel the call */
 	bool cancelled;       /* by the client: no result is sent (under s->lock) */
 	uint64_t progress_at; /* ms of the last progress notification */
@@ -451,6 +459,9 @@ static void job_free(struct mcp_job *j)
 	free(j->id);
 	free(j->tool);
 	free(j->progress_token);
+	free(j->request_state);
+	cJSON_Delete(j->input_answer);
+	cJSON_Delete(j->input_request);
 	cJSON_Delete(j->args);
 	free(j);
 }
@@ -546,6 +557,24 @@ static cJSON *call_result(struct mcp_server *s, const struct mcp_job *j,
 	return o;
 }
 
+/* {resultType: "input_required", inputRequests: {INPUT_APPROVAL: the
+ * elicitation}, requestState} for a stateless call that must be approved. */
+static cJSON *input_required(struct mcp_job *j)
+{
+	cJSON *o = cJSON_CreateObject(), *reqs, *q;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "resultType", "input_required");
+	reqs = cJSON_AddObjectToObject(o, "inputRequests");
+	q = cJSON_AddObjectToObject(reqs, INPUT_APPROVAL);
+	cJSON_AddStringToObject(q, "method", "elicitation/create");
+	cJSON_AddItemToObject(q, "params", j->input_request);
+	j->input_request = NULL;
+	cJSON_AddStringToObject(o, "requestState", j->input_state);
+	return o;
+}
+
 static void job_run(struct mcp_server *s, struct mcp_job *j)
 {
 	struct tool_call_opts opts = {.cancel_fd = j->cancel_fd};
@@ -576,6 +605,8 @@ static void job_run(struct mcp_server *s, struct mcp_job *j)
 		send_log(s, LOG_ERROR_, "corral could not run %s: %s", j->tool, err.message);
 		send_error(s, j->id, MCP_INTERNAL_ERROR, NULL, "corral could not run %s: %s",
 		           j->tool, err.message);
+	} else if (oc.stop == CALL_NEEDS_APPROVAL && j->input_request) {
+		send_result(s, j->id, input_required(j));
 	} else {
 		if (oc.stop != CALL_RAN)
 			send_log(s, LOG_NOTICE_, "%s refused (%s): %s", j->tool,
@@ -636,7 +667,7 @@ static char *question(const struct approval_request *req)
 	return text;
 }
 
-static cJSON *elicit_params(const struct mcp_server *s, const struct approval_request *req)
+static cJSON *elicit_params(bool form_mode, const struct approval_request *req)
 {
 	cJSON *p = cJSON_CreateObject(), *schema, *props, *d, *e, *req_arr;
 	char *msg = question(req);
@@ -647,7 +678,7 @@ static cJSON *elicit_params(const struct mcp_server *s, const struct approval_re
 		return NULL;
 	}
 	/* The form mode is named from 2025-11-25 on; 2025-06-18 has only it. */
-	if (strcmp(s->version, "2025-11-25") == 0)
+	if (form_mode)
 		cJSON_AddStringToObject(p, "mode", "form");
 	cJSON_AddStringToObject(p, "message", msg);
 	free(msg);
@@ -689,6 +720,49 @@ static enum approval_answer elicit_answer(const cJSON *result, const char *clien
 	return APPROVAL_NO;
 }
 
+/* The requestState of the question about @req: the same call (tool,
+ * arguments, rule) gets the same state, so an answer given for one call
+ * is not taken for another. FNV-1a is enough: the client is the one being
+ * asked, so it gains nothing by forging a state. */
+static void input_state(const struct approval_request *req, char out[40])
+{
+	const char *parts[] = {req->tool, req->args_json, req->rule ? req->rule : ""};
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (size_t i = 0; i < 3; i++)
+		for (const char *c = parts[i];; c++) {
+			h = (h ^ (unsigned char)*c) * 0x100000001b3u;
+			if (!*c)
+				break;
+		}
+	snprintf(out, 40, "corral-approval-%016llx", (unsigned long long)h);
+}
+
+/*
+ * The 2026-07-28 revision has no server-to-client requests: the result of
+ * the call says resultType "input_required" with the question, and the
+ * client sends the call again with the answer in inputResponses and the
+ * requestState it was given. The first try is recorded as needing
+ * approval; the retry is approved or declined by that answer.
+ */
+static enum approval_answer ask_stateless(struct mcp_job *job, const struct approval_request *req,
+                                          char *detail, size_t detail_size)
+{
+	char state[40];
+
+	input_state(req, state);
+	if (job->input_answer && job->request_state && strcmp(job->request_state, state) == 0)
+		return elicit_answer(job->input_answer, "mcp client (input_required)", detail,
+		                     detail_size);
+	if (!job->can_elicit)
+		return APPROVAL_UNAVAILABLE;
+	cJSON_Delete(job->input_request);
+	job->input_request = elicit_params(true, req);
+	memcpy(job->input_state, state, sizeof(state));
+	snprintf(detail, detail_size, "asked the client through input_required");
+	return APPROVAL_UNAVAILABLE;
+}
+
 static enum approval_answer mcp_ask(void *ctx, const struct approval_request *req, char *detail,
                                     size_t detail_size)
 {
@@ -700,8 +774,10 @@ static enum approval_answer mcp_ask(void *ctx, const struct approval_request *re
 	cJSON *msg, *params;
 	bool gone = false, stopping;
 
+	if (job && job->stateless)
+		return ask_stateless(job, req, detail, detail_size);
 	pthread_mutex_lock(&s->lock);
-	if (s->nworkers == 0 || !s->elicitation || s->stopping || (job && job->stateless)) {
+	if (s->nworkers == 0 || !s->elicitation || s->stopping) {
 		pthread_mutex_unlock(&s->lock);
 		return APPROVAL_UNAVAILABLE;
 	}
@@ -711,7 +787,7 @@ static enum approval_answer mcp_ask(void *ctx, const struct approval_request *re
 	s->pending = &p;
 	pthread_mutex_unlock(&s->lock);
 
-	params = elicit_params(s, req);
+	params = elicit_params(strcmp(s->version, "2025-06-18") != 0, req);
 	msg = envelope(p.id);
 	if (!params || !msg) {
 		cJSON_Delete(params);
@@ -902,6 +978,21 @@ static void method_tools_call(struct mcp_server *s, const struct request *r)
 	j->tool = strdup(name->valuestring);
 	j->args = args && cJSON_IsObject(args) ? cJSON_Duplicate(args, 1) : cJSON_CreateObject();
 	j->stateless = r->stateless;
+	if (r->stateless) {
+		const cJSON *caps = cJSON_GetObjectItemCaseSensitive(meta, META_CAPABILITIES);
+		const cJSON *answers =
+		    cJSON_GetObjectItemCaseSensitive(r->params, "inputResponses");
+		const cJSON *answer = cJSON_GetObjectItemCaseSensitive(answers, INPUT_APPROVAL);
+		const cJSON *state = cJSON_GetObjectItemCaseSensitive(r->params, "requestState");
+		j->can_elicit =
+		    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(caps, "elicitation"));
+		if (cJSON_IsObject(answer) && cJSON_IsString(state)) {
+			j->input_answer = cJSON_Duplicate(answer, 1);
+			j->request_state = strdup(state->valuestring);
+			if (!j->input_answer || !j->request_state)
+				goto nomem;
+		}
+	}
 	if (token) {
 		j->progress_token = id_text(token, r->line, r->end, token_path, 3);
 		if (!j->progress_token)
@@ -1051,7 +1142,7 @@ static int check_meta(struct mcp_server *s, struct request *r)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(MCP_STATELESS_VERSION));
 	if (data && cJSON_IsString(pv))
 		cJSON_AddStringToObject(data, "requested", pv->valuestring);
-	send_error(s, r->id, MCP_INVALID_PARAMS, data, "Unsupported protocol version %.32s",
+	send_error(s, r->id, MCP_UNSUPPORTED_VERSION, data, "Unsupported protocol version %.32s",
 	           cJSON_IsString(pv) ? pv->valuestring : "(not a string)");
 	return -1;
 }

@@ -43,6 +43,9 @@
 #define MCP_INVALID_PARAMS   -32602
 #define MCP_INTERNAL_ERROR   -32603
 #define MCP_SERVER_BUSY      -32000 /* MCP_QUEUE_MAX calls are already waiting */
+/* A request of the 2026-07-28 revision names a version the server lacks
+ * (UnsupportedProtocolVersionError, with data.supported and data.requested). */
+#define MCP_UNSUPPORTED_VERSION -32022
 
 /* What the server needs from the outside world. */
 struct mcp_ops {
@@ -84,8 +87,10 @@ void mcp_server_free(struct mcp_server *s);
  * from @s; for session_opts.approver). Its ask() blocks the calling worker
  * until the client answers, the call is cancelled or the server stops; it
  * answers APPROVAL_UNAVAILABLE when the client did not declare the
- * elicitation capability, when the request uses the 2026-07-28 revision
- * and when the server runs calls inline.
+ * elicitation capability and when the server runs calls inline. For a
+ * request of the 2026-07-28 revision it does not block: it takes the
+ * answer from the request's inputResponses, or answers UNAVAILABLE and the
+ * call's result asks the question (resultType "input_required").
  */
 const struct approver *mcp_server_approver(struct mcp_server *s);
 

@@ -138,8 +138,10 @@ test('the 2026-07-28 revision: server/discover, _meta versions, resultType', asy
 	assert.equal(c.result.isError, false);
 	s.send('{"jsonrpc":"2.0","id":"v","method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01"}}}');
 	const v = JSON.parse(await s.expect(/"id":"v"/));
-	assert.equal(v.error.code, -32602);
+	assert.equal(v.error.code, -32022);
 	assert.match(v.error.message, /Unsupported protocol version/);
+	assert.ok(v.error.data.supported.includes('2026-07-28'));
+	assert.equal(v.error.data.requested, '2099-01-01');
 });
 
 test('initialize answers a supported version with itself, others with the newest', async () => {

@@ -90,3 +90,56 @@ test('without elicitation an ask is refused as needing approval', async () => {
 		await c.close();
 	}
 });
+
+test('2026-07-28: an ask is an input_required result, answered by a retry', async () => {
+	const { spawn } = await import('node:child_process');
+	const { corral, serverEnv } = await import('./lib.mjs');
+	const child = spawn(corral, ['serve', '--workspace', dirs.ws, '--policy', policy], {
+		env: serverEnv(dirs), stdio: ['pipe', 'pipe', 'inherit'],
+	});
+	const lines = [];
+	let buf = '';
+	child.stdout.on('data', (d) => {
+		buf += d;
+		let i;
+		while ((i = buf.indexOf('\n')) >= 0) {
+			lines.push(JSON.parse(buf.slice(0, i)));
+			buf = buf.slice(i + 1);
+		}
+	});
+	const answer = async (id) => {
+		for (let n = 0; n < 200; n++) {
+			const k = lines.findIndex((m) => m.id === id);
+			if (k >= 0)
+				return lines.splice(k, 1)[0];
+			await new Promise((r) => setTimeout(r, 50));
+		}
+		throw new Error(`no answer to ${id}`);
+	};
+	const meta = {
+		'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+		'io.modelcontextprotocol/clientCapabilities': { elicitation: {} },
+	};
+	const call = (id, extra = {}) => child.stdin.write(JSON.stringify({
+		jsonrpc: '2.0', id, method: 'tools/call',
+		params: { name: 'write_file', arguments: { path: 'ir.txt', content: 'ir\n' }, _meta: meta, ...extra },
+	}) + '\n');
+	try {
+		call(1);
+		const first = (await answer(1)).result;
+		assert.equal(first.resultType, 'input_required');
+		assert.equal(first.inputRequests['dev.corral/approval'].method, 'elicitation/create');
+		assert.ok(!existsSync(join(dirs.ws, 'ir.txt')));
+		call(2, {
+			inputResponses: { 'dev.corral/approval': { action: 'accept', content: { decision: 'yes' } } },
+			requestState: first.requestState,
+		});
+		const second = (await answer(2)).result;
+		assert.equal(second.resultType, 'complete');
+		assert.equal(second.isError, false);
+		assert.equal(readFileSync(join(dirs.ws, 'ir.txt'), 'utf8'), 'ir\n');
+	} finally {
+		child.stdin.end();
+		await new Promise((r) => child.on('exit', r));
+	}
+});

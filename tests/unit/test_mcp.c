@@ -3,7 +3,9 @@
  * elicitation/create request, answered by the client's response (accept
  * with yes / always / no, decline, cancel, an error), or unavailable when
  * the client cannot be asked. The approver is called the way
- * session_call() calls it, from another thread than the reader.
+ * session_call() calls it, from another thread than the reader; for the
+ * 2026-07-28 revision's input_required results, through a test hook in
+ * place of session_call() that asks it.
  */
 #define _GNU_SOURCE
 #include "mcp.h"
@@ -50,6 +52,35 @@ static int no_call(void *ctx, const char *tool, const cJSON *args,
 {
 	(void)ctx, (void)tool, (void)args, (void)opts, (void)out;
 	return corral_error_set(err, CORRAL_E_INTERNAL, 0, "no call runs in this test");
+}
+
+static struct mcp_server *asking_server;
+
+/* A test hook in place of session_call(): every call meets an ask rule and
+ * asks the server's approver, as session_call() will once rules apply. */
+static int ask_call(void *ctx, const char *tool, const cJSON *args,
+                    const struct tool_call_opts *opts, struct call_outcome *out,
+                    struct corral_error *err)
+{
+	const struct approver *ap = mcp_server_approver(asking_server);
+	char *args_json = cJSON_PrintUnformatted(args), detail[128] = "";
+	struct approval_request req = {.run = "r",
+	                               .call_id = "c",
+	                               .tool = tool,
+	                               .args_json = args_json,
+	                               .rule = "write_file",
+	                               .reason = "the rule asks"};
+	enum approval_answer a = ap->ask(ap->ctx, &req, detail, sizeof(detail));
+
+	(void)ctx, (void)opts, (void)err;
+	memset(out, 0, sizeof(*out));
+	free(args_json);
+	out->stop = a == APPROVAL_YES || a == APPROVAL_ALWAYS ? CALL_RAN
+	            : a == APPROVAL_NO                        ? CALL_DECLINED
+	                                                      : CALL_NEEDS_APPROVAL;
+	out->result.is_error = out->stop != CALL_RAN;
+	out->result.text = strdup(call_stop_name(out->stop));
+	return 0;
 }
 
 /* The next message sent that contains @needle, parsed (waits up to 5 s). */
@@ -227,6 +258,86 @@ START_TEST(test_stop_while_asking)
 }
 END_TEST
 
+/* A 2026-07-28 tools/call with @extra params; the parsed response. */
+static cJSON *stateless_call(const char *id, bool elicitation, const char *extra)
+{
+	char line[2048], needle[64];
+
+	snprintf(line, sizeof(line),
+	         "{\"jsonrpc\":\"2.0\",\"id\":\"%s\",\"method\":\"tools/call\",\"params\":{"
+	         "\"name\":\"write_file\",\"arguments\":{\"path\":\"a\"},%s\"_meta\":{"
+	         "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+	         "\"io.modelcontextprotocol/clientCapabilities\":{%s}}}}",
+	         id, extra, elicitation ? "\"elicitation\":{}" : "");
+	mcp_handle_line(asking_server, line, strlen(line));
+	snprintf(needle, sizeof(needle), "\"id\":\"%s\"", id);
+	return next_sent(needle);
+}
+
+START_TEST(test_input_required)
+{
+	struct mcp_ops ops = {.write = capture, .registry = registry, .call = ask_call};
+	struct corral_error err = {0};
+	cJSON *r, *res, *q;
+	char extra[512], *state;
+
+	ck_assert_int_eq(mcp_server_new(&ops, 0, &asking_server, &err), 0);
+	/* First try: the result asks the question. */
+	r = stateless_call("1", true, "");
+	res = cJSON_GetObjectItem(r, "result");
+	ck_assert_str_eq(cJSON_GetObjectItem(res, "resultType")->valuestring, "input_required");
+	q = cJSON_GetObjectItem(cJSON_GetObjectItem(res, "inputRequests"), "dev.corral/approval");
+	ck_assert_str_eq(cJSON_GetObjectItem(q, "method")->valuestring, "elicitation/create");
+	ck_assert_ptr_nonnull(
+	    strstr(cJSON_GetObjectItem(cJSON_GetObjectItem(q, "params"), "message")->valuestring,
+	           "allow write_file?"));
+	state = strdup(cJSON_GetObjectItem(res, "requestState")->valuestring);
+	cJSON_Delete(r);
+
+	/* The retry with the answer runs. */
+	snprintf(extra, sizeof(extra),
+	         "\"inputResponses\":{\"dev.corral/approval\":{\"action\":\"accept\","
+	         "\"content\":{\"decision\":\"yes\"}}},\"requestState\":\"%s\",",
+	         state);
+	r = stateless_call("2", true, extra);
+	res = cJSON_GetObjectItem(r, "result");
+	ck_assert_str_eq(cJSON_GetObjectItem(res, "resultType")->valuestring, "complete");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(res, "isError")));
+	cJSON_Delete(r);
+
+	/* An answer with another call's state is not taken: asked again. */
+	r = stateless_call("3", true,
+	                   "\"inputResponses\":{\"dev.corral/approval\":{\"action\":\"accept\","
+	                   "\"content\":{\"decision\":\"yes\"}}},\"requestState\":\"forged\",");
+	res = cJSON_GetObjectItem(r, "result");
+	ck_assert_str_eq(cJSON_GetObjectItem(res, "resultType")->valuestring, "input_required");
+	cJSON_Delete(r);
+
+	/* Declined: an error result. */
+	snprintf(extra, sizeof(extra),
+	         "\"inputResponses\":{\"dev.corral/approval\":{\"action\":\"decline\"}},"
+	         "\"requestState\":\"%s\",",
+	         state);
+	r = stateless_call("4", true, extra);
+	res = cJSON_GetObjectItem(r, "result");
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(res, "isError")));
+	ck_assert_str_eq(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(res, "content"), 0), "text")
+	        ->valuestring,
+	    "declined");
+	cJSON_Delete(r);
+
+	/* A client without elicitation is not asked: needs approval. */
+	r = stateless_call("5", false, "");
+	res = cJSON_GetObjectItem(r, "result");
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(res, "isError")));
+	ck_assert_str_eq(cJSON_GetObjectItem(res, "resultType")->valuestring, "complete");
+	cJSON_Delete(r);
+	free(state);
+	mcp_server_free(asking_server);
+}
+END_TEST
+
 START_TEST(test_utf8)
 {
 	ck_assert(mcp_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
@@ -251,6 +362,7 @@ int main(void)
 	tcase_add_test(tc, test_decline_cancel_error);
 	tcase_add_test(tc, test_no_capability);
 	tcase_add_test(tc, test_stop_while_asking);
+	tcase_add_test(tc, test_input_required);
 	tcase_add_test(tc, test_utf8);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
