@@ -42,7 +42,10 @@ static const struct tool_registry *fake_registry(void *ctx)
 	return &fake_reg;
 }
 
-/* The fuzzer's stand-in for session_call(): echo the arguments. */
+static struct mcp_server *the_server;
+
+/* The fuzzer's stand-in for session_call(): echo the arguments; with an
+ * "ask" member, put the call to the approver first, as an ask rule does. */
 static int fake_call(void *ctx, const char *tool, const cJSON *args,
                      const struct tool_call_opts *opts, struct call_outcome *out,
                      struct corral_error *err)
@@ -56,6 +59,18 @@ static int fake_call(void *ctx, const char *tool, const cJSON *args,
 		opts->progress(opts->progress_ctx, 2, 2, NULL);
 	}
 	out->stop = cJSON_GetObjectItemCaseSensitive(args, "deny") ? CALL_DENIED : CALL_RAN;
+	if (cJSON_GetObjectItemCaseSensitive(args, "ask")) {
+		const struct approver *ap = mcp_server_approver(the_server);
+		char *json = cJSON_PrintUnformatted(args), detail[128];
+		struct approval_request req = {
+		    .run = "r", .call_id = "c", .tool = tool, .args_json = json ? json : "{}"};
+		enum approval_answer a = ap->ask(ap->ctx, &req, detail, sizeof(detail));
+		free(json);
+		if (a == APPROVAL_NO)
+			out->stop = CALL_DECLINED;
+		else if (a == APPROVAL_UNAVAILABLE)
+			out->stop = CALL_NEEDS_APPROVAL;
+	}
 	out->result.text = cJSON_PrintUnformatted(args);
 	out->result.is_error = out->stop != CALL_RAN;
 	if (strcmp(tool, "shaped") == 0 && cJSON_GetObjectItemCaseSensitive(args, "shape"))
@@ -65,7 +80,7 @@ static int fake_call(void *ctx, const char *tool, const cJSON *args,
 
 static struct mcp_server *server(void)
 {
-	static struct mcp_server *s;
+	struct mcp_server *s = the_server;
 	struct mcp_ops ops = {
 	    .write = fake_write, .registry = fake_registry, .call = fake_call, .version = "fuzz"};
 	struct corral_error err;
@@ -81,6 +96,7 @@ static struct mcp_server *server(void)
 	                              .output_schema = cJSON_Parse("{\"type\":\"object\"}")};
 	if (mcp_server_new(&ops, 0, &s, &err) < 0)
 		abort();
+	the_server = s;
 	return s;
 }
 
