@@ -34,7 +34,7 @@ static const char *const handshake_versions[] = {"2025-06-18", "2025-11-25"};
 /* The key of corral's approval question among a result's inputRequests. */
 #define INPUT_APPROVAL          "dev.corral/approval"
 
-#define ELICIT_MESSAGE_ARGS_MAX 1000 /* bytes of a call's arguments shown in a question */
+#define ELICIT_MESSAGE_ARGS_MAX 1000 /* bytes of a call's arguments (or command) in a question */
 
 /* The syslog levels of logging/setLevel, least severe first. */
 static const char *const log_levels[] = {"debug", "info",     "notice", "warning",
@@ -645,11 +645,24 @@ static void *worker_main(void *arg)
 
 /* ---- approval through elicitation ---- */
 
+/* How much of @s to show within @max bytes, not splitting a UTF-8 character. */
+static int shown_len(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return (int)n;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return (int)max;
+}
+
 static char *question(const struct approval_request *req)
 {
 	char *text = NULL, rule[PATH_MAX + 128] = "";
-	size_t n = strlen(req->args_json);
-	int shown = n > ELICIT_MESSAGE_ARGS_MAX ? ELICIT_MESSAGE_ARGS_MAX : (int)n;
+	const char *cmd = req->command ? req->command : "";
+	int shown = shown_len(req->args_json, ELICIT_MESSAGE_ARGS_MAX);
+	int cmd_shown = shown_len(cmd, ELICIT_MESSAGE_ARGS_MAX);
 
 	if (req->rule && req->loc.file)
 		snprintf(rule, sizeof(rule), "\nRule: \"%s\" (%s:%d)", req->rule, req->loc.file,
@@ -657,12 +670,13 @@ static char *question(const struct approval_request *req)
 	else if (req->rule)
 		snprintf(rule, sizeof(rule), "\nRule: \"%s\"", req->rule);
 	if (asprintf(&text,
-	             "corral: allow %s%s%s?%s%s%s\nArguments: %.*s%s%s\nAnswer yes (this call), "
-	             "always (every call this rule asks about in this run) or no.",
-	             req->tool, req->command ? " to run " : "", req->command ? req->command : "",
-	             req->reason ? " " : "", req->reason ? req->reason : "",
+	             "corral: allow %s%s%.*s%s?%s%s%s\nArguments: %.*s%s%s\nAnswer yes (this "
+	             "call), always (every call this rule asks about in this run) or no.",
+	             req->tool, req->command ? " to run " : "", cmd_shown, cmd,
+	             cmd[cmd_shown] ? "..." : "", req->reason ? " " : "",
+	             req->reason ? req->reason : "",
 	             req->checkpoint ? " A checkpoint is taken first." : "", shown, req->args_json,
-	             (size_t)shown < n ? "..." : "", rule) < 0)
+	             req->args_json[shown] ? "..." : "", rule) < 0)
 		return NULL;
 	return text;
 }

@@ -5,7 +5,7 @@
  * The input is split into lines and each is handed to one server, as the
  * reader would; the server runs calls inline (no worker threads) through a
  * fake runner, so no sandbox is spawned. Every message the server sends
- * must be one line of valid JSON with "jsonrpc": "2.0".
+ * must be one line of valid UTF-8 JSON with "jsonrpc": "2.0".
  */
 #include "mcp.h"
 
@@ -29,6 +29,8 @@ static void fake_write(void *ctx, const char *msg, size_t len)
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)msg[i] < ' ')
 			abort();
+	if (!mcp_utf8_valid(msg, len))
+		abort();
 	m = cJSON_ParseWithLength(msg, len);
 	v = cJSON_GetObjectItemCaseSensitive(m, "jsonrpc");
 	if (!cJSON_IsString(v) || strcmp(v->valuestring, "2.0") != 0)
