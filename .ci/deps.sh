@@ -12,6 +12,7 @@ packages=(
 	clang                                # libFuzzer targets
 	passwd util-linux procps iproute2    # tests: useradd, runuser/setpriv, ps, ip
 	bubblewrap                           # benchmark baseline
+	nodejs                               # MCP tests with real clients (tests/mcp)
 )
 
 missing=()
@@ -21,8 +22,33 @@ for p in "${packages[@]}"; do
 	fi
 done
 
+# The MCP clients the tests drive, pinned by tests/mcp/package-lock.json.
+mcp_dir="$(dirname "$0")/../tests/mcp"
+mcp_clients() {
+	if [ -f "$mcp_dir/node_modules/.package-lock.json" ] &&
+		[ ! "$mcp_dir/package-lock.json" -nt "$mcp_dir/node_modules/.package-lock.json" ]; then
+		return 0
+	fi
+	if [ "${1:-}" = "--check" ]; then
+		echo "the MCP test clients are not installed: run ./.ci/deps.sh"
+		return 1
+	fi
+	# Debian's nodejs leaves npm to its own package; NodeSource's bundles
+	# it (and conflicts with Debian's npm), so ask for npm only if missing.
+	if ! command -v npm >/dev/null; then
+		if [ "$(id -u)" != 0 ]; then
+			echo "corral's MCP tests need npm: sudo apt-get install -y npm" >&2
+			return 1
+		fi
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+	fi
+	echo "installing the MCP test clients (npm ci in tests/mcp)"
+	(cd "$mcp_dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
+	mcp_clients "${1:-}"
+	exit $?
 fi
 if [ "${1:-}" = "--check" ]; then
 	echo "missing packages: ${missing[*]}"
@@ -38,3 +64,4 @@ echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+mcp_clients

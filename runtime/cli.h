@@ -61,6 +61,7 @@ int cmd_doctor(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_tools(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
@@ -75,6 +76,7 @@ extern const char cmd_doctor_usage[];
 extern const char cmd_exec_usage[];
 extern const char cmd_help_usage[];
 extern const char cmd_policy_usage[];
+extern const char cmd_serve_usage[];
 extern const char cmd_tools_usage[];
 extern const char cmd_version_usage[];
 

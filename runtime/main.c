@@ -15,6 +15,7 @@
 static const struct cli_command commands[] = {
     {"exec", cmd_exec, "Run a command in the sandbox a policy describes", cmd_exec_usage},
     {"call", cmd_call, "Run one tool call in the sandbox", cmd_call_usage},
+    {"serve", cmd_serve, "Serve the tools to an MCP client over stdio", cmd_serve_usage},
     {"tools", cmd_tools, "List the tools and their schemas", cmd_tools_usage},
     {"audit", cmd_audit, "Show the audit log of tool calls", cmd_audit_usage},
     {"checkpoint", cmd_checkpoint, "Snapshot the workspace now", cmd_checkpoint_usage},

@@ -9,6 +9,13 @@
  * sandbox, and removed afterwards if it is still empty. Every lookup refuses
  * symlinks, so a planted link cannot make corral create directories
  * elsewhere on the host.
+ *
+ * Runs of one process (the MCP server's concurrent calls) share the
+ * placeholders: each run that mounts one holds a reference, and only the
+ * last run to end removes it. Otherwise the second of two concurrent runs
+ * would fail to create it, or the first to end would remove it from under
+ * the other, whose mount would then go with it and leave the path
+ * unprotected while that run goes on.
  */
 #define _GNU_SOURCE
 #include "sbx.h"
@@ -18,18 +25,71 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define PROTECT_RETRIES 8 /* lookups of a component another process keeps making */
+
+static pthread_mutex_t placeholders_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct placeholder {
+	char *path;
+	unsigned refs;
+} * placeholders;
+static size_t nplaceholders;
+
+static struct placeholder *placeholder_find(const char *path, size_t len)
+{
+	for (size_t i = 0; i < nplaceholders; i++)
+		if (strlen(placeholders[i].path) == len &&
+		    memcmp(placeholders[i].path, path, len) == 0)
+			return &placeholders[i];
+	return NULL;
+}
+
+/* Record a placeholder just made (@len bytes of @path), with one reference
+ * for the caller, whose copy of the path goes to *@created. */
+static int placeholder_add(const char *path, size_t len, char **created, struct corral_error *err)
+{
+	struct placeholder *n = realloc(placeholders, (nplaceholders + 1) * sizeof(*n));
+
+	if (n)
+		placeholders = n;
+	*created = strndup(path, len);
+	if (!n || !*created || !(placeholders[nplaceholders].path = strndup(path, len))) {
+		free(*created);
+		*created = NULL;
+		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+	}
+	placeholders[nplaceholders++].refs = 1;
+	return 0;
+}
+
+static int protect_walk(const char *root, const char *path, char **created,
+                        struct corral_error *err);
+
 int sbx_protect_prepare(const char *root, const char *path, char **created,
+                        struct corral_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&placeholders_lock);
+	rc = protect_walk(root, path, created, err);
+	pthread_mutex_unlock(&placeholders_lock);
+	return rc;
+}
+
+/* sbx_protect_prepare() with placeholders_lock held. */
+static int protect_walk(const char *root, const char *path, char **created,
                         struct corral_error *err)
 {
 	size_t rlen = strlen(root);
 	char rel[PATH_MAX];
 	int rootfd, dirfd, rc = 0;
+	unsigned retries = 0;
 
 	*created = NULL;
 	while (rlen > 1 && root[rlen - 1] == '/')
@@ -52,8 +112,22 @@ int sbx_protect_prepare(const char *root, const char *path, char **created,
 		struct stat st;
 		int next;
 
+		struct placeholder *ph;
+		size_t plen;
+
 		if (slash)
 			*slash = '\0';
+		plen = rlen + 1 + (size_t)(comp - rel) + strlen(comp);
+		ph = placeholder_find(path, plen);
+		if (ph) {
+			/* Another run's placeholder: share it. */
+			*created = strndup(path, plen);
+			if (!*created)
+				rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+			else
+				ph->refs++;
+			break;
+		}
 		if (fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT) {
 				rc = corral_error_set(err, CORRAL_E_SANDBOX, errno,
@@ -63,14 +137,20 @@ int sbx_protect_prepare(const char *root, const char *path, char **created,
 			}
 			/* The first missing component: create it, empty. */
 			if (mkdirat(dirfd, comp, 0755) < 0) {
+				if (errno == EEXIST && ++retries < PROTECT_RETRIES) {
+					/* Made meanwhile by another process: look again. */
+					if (slash)
+						*slash = '/';
+					continue;
+				}
 				rc = corral_error_set(err, CORRAL_E_SANDBOX, errno,
 				                      "cannot protect %s: cannot create %s: %s",
 				                      path, comp, strerror(errno));
 				break;
 			}
-			*created = strndup(path, rlen + 1 + (size_t)(comp - rel) + strlen(comp));
-			if (!*created)
-				rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+			rc = placeholder_add(path, plen, created, err);
+			if (rc < 0)
+				unlinkat(dirfd, comp, AT_REMOVEDIR);
 			break;
 		}
 		if (S_ISLNK(st.st_mode)) {
@@ -109,6 +189,20 @@ int sbx_open_beneath(int dirfd, const char *rel, int flags)
 
 void sbx_protect_cleanup(const char *created)
 {
-	if (created)
-		rmdir(created); /* fails, harmlessly, if anything was put in it */
+	struct placeholder *ph;
+
+	if (!created)
+		return;
+	pthread_mutex_lock(&placeholders_lock);
+	ph = placeholder_find(created, strlen(created));
+	if (ph && --ph->refs > 0) {
+		pthread_mutex_unlock(&placeholders_lock);
+		return; /* another run still mounts it */
+	}
+	if (ph) {
+		free(ph->path);
+		*ph = placeholders[--nplaceholders];
+	}
+	rmdir(created); /* fails, harmlessly, if anything was put in it */
+	pthread_mutex_unlock(&placeholders_lock);
 }

@@ -179,12 +179,15 @@ void sbx_result_release(struct sbx_result *res);
  * read-only: when it is missing, create its first missing component (which
  * must lie strictly under @root) as an empty directory, without following
  * symlinks. On success *@created is the newly created path (caller frees
- * and passes it to sbx_protect_cleanup() after the run) or NULL.
+ * and passes it to sbx_protect_cleanup() after the run) or NULL. Runs of
+ * one process share a placeholder another run made and still uses: *@created
+ * is then that path, and each run holds a reference. Thread-safe.
  */
 int sbx_protect_prepare(const char *root, const char *path, char **created,
                         struct corral_error *err);
 
-/* Remove @created if it is still an empty directory. */
+/* Drop a reference to @created; the last one removes it if it is still an
+ * empty directory. Thread-safe. */
 void sbx_protect_cleanup(const char *created);
 
 /* Record a violation line in @res (printf-style); extra lines are counted. */
