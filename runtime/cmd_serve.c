@@ -225,6 +225,9 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	sopts.approver = mcp_server_approver(server);
+	sopts.approval_hint = "the MCP client cannot ask the user (it did not declare the "
+	                      "elicitation capability), so the user must allow the call in "
+	                      "corral's policy";
 	rc = session_open(&sopts, &sv.session, &err);
 	if (rc < 0) {
 		fprintf(stderr, "corral serve: %s\n", err.message);
