@@ -47,6 +47,13 @@ struct cli_cancel {
 int cli_cancel_begin(struct cli_cancel *c);
 void cli_cancel_end(struct cli_cancel *c);
 
+/* The policy a command uses when none is named with --policy:
+ * $CORRAL_POLICY when set and not empty, else the "workspace-write"
+ * profile. The variable is the user's, never the workspace's: a policy
+ * found in the repository would let whoever wrote the repository choose
+ * its own fence. */
+const char *cli_default_policy(void);
+
 /* Print @text to stdout: the usage of @cmd. */
 void cli_print_usage(const struct cli_command *cmd);
 

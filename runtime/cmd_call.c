@@ -110,7 +110,7 @@ int cmd_call(int argc, char **argv)
 	    {"progress", no_argument, NULL, 'P'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct session_opts sopts = {.policy = "workspace-write", .workspace = "."};
+	struct session_opts sopts = {.policy = cli_default_policy(), .workspace = "."};
 	const char *args_text = NULL, *args_file = NULL, *tool_name = NULL;
 	struct corral_error err = {0};
 	struct call_outcome oc = {0};

@@ -100,7 +100,7 @@ int cmd_checkpoint(int argc, char **argv)
 	    {"workspace", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *policy_name = "workspace-write", *workspace = ".";
+	const char *policy_name = cli_default_policy(), *workspace = ".";
 	struct ckpt_call call = {0};
 	struct corral_error err = {0};
 	struct ckpt_info info = {0};

@@ -30,7 +30,7 @@ int cmd_diff(int argc, char **argv)
 	    {"workspace", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *policy_name = "workspace-write", *workspace = ".", *from = NULL;
+	const char *policy_name = cli_default_policy(), *workspace = ".", *from = NULL;
 	struct corral_error err = {0};
 	struct ckpt_store *s = NULL;
 	char *text = NULL;

@@ -20,8 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_POLICY "workspace-write"
-
 const char cmd_exec_usage[] =
     "usage: corral exec [--policy FILE|NAME] [--workspace DIR] [--timeout DUR] [--run NAME]\n"
     "                   [--yes] [--json] -- CMD [ARGS...]\n"
@@ -37,7 +35,8 @@ const char cmd_exec_usage[] =
     "call is recorded in the audit log.\n"
     "\n"
     "Options:\n"
-    "  -p, --policy FILE|NAME   policy file or shipped profile (default: workspace-write)\n"
+    "  -p, --policy FILE|NAME   policy file or shipped profile (default: $CORRAL_POLICY,\n"
+    "                           else workspace-write)\n"
     "  -w, --workspace DIR      the workspace (default: the current directory)\n"
     "  -t, --timeout DUR        wall-clock limit, e.g. 30s, 2m (default: the policy's)\n"
     "      --run NAME           the run the call belongs to (default: a new run)\n"
@@ -172,7 +171,8 @@ int cmd_exec(int argc, char **argv)
 	    {"yes", no_argument, NULL, 'y'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct session_opts sopts = {.policy = DEFAULT_POLICY, .workspace = ".", .no_tools = true};
+	struct session_opts sopts = {
+	    .policy = cli_default_policy(), .workspace = ".", .no_tools = true};
 	const struct tool exec_tool = {.name = (char *)"exec"};
 	struct approve_tty tty = {.cancel_fd = -1};
 	struct compile_opts copts = {0};

@@ -45,7 +45,7 @@ int cmd_log(int argc, char **argv)
 	    {"workspace", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *policy_name = "workspace-write", *workspace = ".";
+	const char *policy_name = cli_default_policy(), *workspace = ".";
 	struct corral_error err = {0};
 	struct ckpt_store *s = NULL;
 	struct ckpt_stat *stats = NULL;

@@ -458,7 +458,7 @@ static void print_decision(const char *tool, const struct policy *p, const struc
 
 static int policy_explain(int argc, char **argv)
 {
-	const char *policy_name = "workspace-write", *workspace = ".";
+	const char *policy_name = cli_default_policy(), *workspace = ".";
 	const char *operands[3];
 	char wsbuf[PATH_MAX];
 	struct corral_error err = {0};

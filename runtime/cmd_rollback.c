@@ -58,7 +58,7 @@ int cmd_rollback(int argc, char **argv)
 	    {"workspace", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *policy_name = "workspace-write", *workspace = ".";
+	const char *policy_name = cli_default_policy(), *workspace = ".";
 	struct ckpt_target t = {.kind = CKPT_TARGET_LAST_RUN};
 	struct corral_error err = {0};
 	struct ckpt_report rep = {0};

@@ -39,7 +39,8 @@ const char cmd_serve_usage[] =
     "The server exits when stdin closes (a call still running is killed).\n"
     "\n"
     "Options:\n"
-    "  --policy P      a profile name or a policy file (default: workspace-write)\n"
+    "  --policy P      a profile name or a policy file (default: $CORRAL_POLICY, else\n"
+    "                  workspace-write)\n"
     "  --workspace D   the directory the tools work in (default: the current one)\n"
     "  --run NAME      the run's name for checkpoints and the audit log (default: new)\n"
     "\n"
@@ -172,7 +173,7 @@ int cmd_serve(int argc, char **argv)
 	    {"run", required_argument, NULL, 'r'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct session_opts sopts = {.policy = "workspace-write", .workspace = "."};
+	struct session_opts sopts = {.policy = cli_default_policy(), .workspace = "."};
 	struct serve sv = {0};
 	struct mcp_ops ops = {
 	    .write = serve_write,

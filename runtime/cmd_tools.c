@@ -30,7 +30,7 @@ int cmd_tools(int argc, char **argv)
 	    {"workspace", required_argument, NULL, 'w'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *policy_name = "workspace-write", *workspace = ".";
+	const char *policy_name = cli_default_policy(), *workspace = ".";
 	struct corral_error err = {0};
 	struct tool_registry reg;
 	struct policy *p = NULL;

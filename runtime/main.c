@@ -84,6 +84,13 @@ void cli_cancel_end(struct cli_cancel *c)
 	sigprocmask(SIG_SETMASK, &c->old, NULL);
 }
 
+const char *cli_default_policy(void)
+{
+	const char *env = getenv("CORRAL_POLICY");
+
+	return env && *env ? env : "workspace-write";
+}
+
 void cli_print_usage(const struct cli_command *cmd)
 {
 	fputs(cmd->usage, stdout);
