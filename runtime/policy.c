@@ -135,29 +135,10 @@ static char *dir_of(const char *path)
  * a one-line message: control bytes become \xNN, and a long value is cut at
  * a character boundary and ends in "...".
  */
-#define QUOTE_BUF (POLICY_QUOTE_MAX * 4 + 4)
+#define QUOTE_BUF UTIL_QUOTE_BUF(POLICY_QUOTE_MAX)
 static const char *quote(char *buf, const char *s)
 {
-	size_t n = 0, i = 0;
-
-	for (; s[i] && i < POLICY_QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f)
-			n += (size_t)snprintf(buf + n, 5, "\\x%02x", c);
-		else
-			buf[n++] = (char)c;
-	}
-	if (s[i]) {
-		/* Do not leave half a UTF-8 character behind. */
-		while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0x80)
-			n--;
-		if (n > 0 && (unsigned char)buf[n - 1] >= 0xc0)
-			n--;
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
+	return util_quote(buf, s, POLICY_QUOTE_MAX);
 }
 
 /* "a, b or c" from a NULL-terminated list. */

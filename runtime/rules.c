@@ -8,6 +8,7 @@
  * the engine apart.
  */
 #include "rules.h"
+#include "util.h"
 
 #include "pathglob.h"
 #include "shell.h"
@@ -21,7 +22,7 @@
 
 #define RULES_TOOL_NAME_MAX  64 /* as in the tool registry */
 #define RULES_QUOTE_MAX      64 /* bytes of a rule, command or path quoted in a message */
-#define RULES_QUOTE_BUF      (RULES_QUOTE_MAX * 4 + 4)
+#define RULES_QUOTE_BUF      UTIL_QUOTE_BUF(RULES_QUOTE_MAX)
 #define RULES_REASON_MAX     1024 /* bytes of a reason sentence */
 #define RULES_PATH_DEPTH_MAX 64   /* components pathglob_match() reads (its GLOB_DEPTH_MAX) */
 
@@ -96,26 +97,7 @@ static bool is_tool_char(char c)
  * characters as \xNN, cut at RULES_QUOTE_MAX bytes with "...". */
 static const char *quote(char *buf, const char *s)
 {
-	size_t n = 0, i = 0;
-
-	for (; s[i] && i < RULES_QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f)
-			n += (size_t)snprintf(buf + n, 5, "\\x%02x", c);
-		else
-			buf[n++] = (char)c;
-	}
-	if (s[i]) {
-		/* Do not leave half a UTF-8 character behind. */
-		while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0x80)
-			n--;
-		if (n > 0 && (unsigned char)buf[n - 1] >= 0xc0)
-			n--;
-		memcpy(buf + n, "...", 3);
-		n += 3;
-	}
-	buf[n] = '\0';
-	return buf;
+	return util_quote(buf, s, RULES_QUOTE_MAX);
 }
 
 /* ---- compiling patterns ---- */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,4 +213,28 @@ int util_mkdir_p(const char *path, mode_t mode)
 		}
 	}
 	return 0;
+}
+
+const char *util_quote(char *buf, const char *s, size_t max)
+{
+	size_t n = 0, i = 0;
+
+	for (; s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(buf + n, 5, "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	if (s[i]) {
+		/* Do not leave half a UTF-8 character behind. */
+		while (n > 0 && ((unsigned char)buf[n - 1] & 0xc0) == 0x80)
+			n--;
+		if (n > 0 && (unsigned char)buf[n - 1] >= 0xc0)
+			n--;
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
 }

@@ -35,6 +35,15 @@ int util_read_file(const char *path, size_t cap, char **out, size_t *len, struct
  */
 char *util_utf8_sanitize(const char *in, size_t len);
 
+/*
+ * Copy @s into @buf for quoting in a one-line message: control bytes
+ * become \xNN, and a value longer than @max bytes is cut at a character
+ * boundary and ends in "...". @buf must hold UTIL_QUOTE_BUF(@max) bytes.
+ * Returns @buf.
+ */
+#define UTIL_QUOTE_BUF(max) ((max)*4 + 4)
+const char *util_quote(char *buf, const char *s, size_t max);
+
 /* mkdir -p @path with @mode for the directories it creates. 0 or -errno. */
 int util_mkdir_p(const char *path, mode_t mode);
 
