@@ -64,8 +64,10 @@ static char *result_json(const struct call_outcome *oc)
 	cJSON_AddStringToObject(o, "decision", policy_decision_name(oc->decision));
 	if (oc->rule)
 		cJSON_AddStringToObject(o, "rule", oc->rule);
-	if (oc->checkpoint)
+	if (oc->checkpoint) {
 		cJSON_AddStringToObject(o, "checkpoint", oc->checkpoint);
+		cJSON_AddNumberToObject(o, "checkpoint_skipped", (double)oc->checkpoint_skipped);
+	}
 	content = cJSON_AddArrayToObject(o, "content");
 	block = cJSON_CreateObject();
 	cJSON_AddStringToObject(block, "type", "text");

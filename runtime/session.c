@@ -631,6 +631,7 @@ static int checkpoint(struct session *s, const struct tool *tool, const cJSON *a
 		return rc < 0 ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory") : 1;
 	}
 	o->checkpoint = strdup(info.id);
+	o->checkpoint_skipped = info.skipped.total;
 	ckpt_info_release(&info);
 	if (!o->checkpoint)
 		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
@@ -686,10 +687,12 @@ static cJSON *record_new(struct session *s, const char *event, const struct tool
 		cJSON_AddStringToObject(r, "approver", o->approver);
 	else
 		cJSON_AddNullToObject(r, "approver");
-	if (o->checkpoint)
+	if (o->checkpoint) {
 		cJSON_AddStringToObject(r, "checkpoint", o->checkpoint);
-	else
+		cJSON_AddNumberToObject(r, "checkpoint_skipped", (double)o->checkpoint_skipped);
+	} else {
 		cJSON_AddNullToObject(r, "checkpoint");
+	}
 	return r;
 }
 

@@ -121,6 +121,8 @@ struct call_outcome {
 	struct policy_loc rule_loc;    /* file points into the session's policy */
 	char *approver;                /* who approved an ask, NULL when none did */
 	char *checkpoint;              /* the checkpoint taken before the call, or NULL */
+	size_t checkpoint_skipped;     /* paths that checkpoint left out (ignored, too large,
+	                                * nested repositories): `corral checkpoint` lists them */
 	/* The result the agent sees. When the call did not run, result.is_error
 	 * is set and result.text is one sentence for the agent to act on: what
 	 * was refused, by which rule (FILE:LINE), and the rule's hint. */
