@@ -29,7 +29,7 @@ const char cmd_call_usage[] =
     "to you on the terminal (yes / no / always for this run); without a terminal it\n"
     "is refused as needing approval, unless --yes approves every ask (a deny rule\n"
     "still denies). --run NAME groups calls into one run for checkpoints, rollback\n"
-    "and the audit log (default: a new run for each call).\n"
+    "and the audit log (default: $CORRAL_RUN, else a new run for each call).\n"
     "\n"
     "Exit status: 0 for a result, 1 for an error result (bad arguments, the tool's\n"
     "error, a crash, a limit), 2 for bad usage, 121 when the policy refused the\n"
@@ -127,6 +127,10 @@ int cmd_call(int argc, char **argv)
 	size_t len;
 	int opt, status, rc;
 
+	/* A harness that runs one corral per call groups them into one run
+	 * by exporting CORRAL_RUN; --run overrides it. */
+	if (getenv("CORRAL_RUN") && *getenv("CORRAL_RUN"))
+		sopts.run = getenv("CORRAL_RUN");
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "a:f:p:w:y", longopts, NULL)) != -1) {

@@ -39,7 +39,8 @@ const char cmd_exec_usage[] =
     "                           else workspace-write)\n"
     "  -w, --workspace DIR      the workspace (default: the current directory)\n"
     "  -t, --timeout DUR        wall-clock limit, e.g. 30s, 2m (default: the policy's)\n"
-    "      --run NAME           the run the call belongs to (default: a new run)\n"
+    "      --run NAME           the run the call belongs to (default: $CORRAL_RUN, else\n"
+    "                           a new run)\n"
     "  -y, --yes                approve what an 'ask' rule matches (never a deny)\n"
     "      --json               capture output (up to the policy's limits.output) and\n"
     "                           print {exit_code, signal, stdout, stderr, truncated,\n"
@@ -189,6 +190,10 @@ int cmd_exec(int argc, char **argv)
 	struct cli_cancel cancel;
 	int opt, rc, status;
 
+	/* A harness that runs one corral per call groups them into one run
+	 * by exporting CORRAL_RUN; --run overrides it. */
+	if (getenv("CORRAL_RUN") && *getenv("CORRAL_RUN"))
+		sopts.run = getenv("CORRAL_RUN");
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+p:w:t:y", longopts, NULL)) != -1) {
