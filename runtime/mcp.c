@@ -63,6 +63,13 @@ struct mcp_job {
 	bool progress_sent;
 };
 
+/* One message waiting for the writer thread: @len bytes of JSON. */
+struct mcp_out {
+	struct mcp_out *next;
+	size_t len;
+	char text[];
+};
+
 /* An elicitation/create the server sent and waits on. */
 struct mcp_pending {
 	struct mcp_pending *next;
@@ -74,11 +81,24 @@ struct mcp_pending {
 struct mcp_server {
 	struct mcp_ops ops;
 	struct approver approver;
-	pthread_mutex_t out_lock; /* one message at a time on the wire */
-	pthread_mutex_t lock;     /* everything below */
-	pthread_cond_t work;      /* a job was queued, or the server stops */
-	pthread_cond_t answered;  /* a pending elicitation was answered, a call
-	                           * was cancelled, or the server stops */
+	/* Messages go to a queue that one writer thread empties, so a client
+	 * that stops reading blocks that thread only: the reader goes on
+	 * reading (cancellations, stdin closing), and the workers wait for
+	 * room past MCP_OUTPUT_MAX. */
+	pthread_mutex_t out_lock; /* the output queue */
+	pthread_cond_t out_more;  /* a message was queued, or the writer stops */
+	pthread_cond_t out_room;  /* the writer took a message off the queue */
+	struct mcp_out *out_head, *out_tail;
+	size_t out_bytes;  /* bytes in the queue */
+	bool out_stopping; /* the server stops: nobody waits for room */
+	bool out_done;     /* the writer sends what is queued and ends */
+	bool writer_started;
+	pthread_t writer;
+	unsigned long long out_dropped; /* reader replies dropped past MCP_OUTPUT_READER_MAX */
+	pthread_mutex_t lock;           /* everything below */
+	pthread_cond_t work;            /* a job was queued, or the server stops */
+	pthread_cond_t answered;        /* a pending elicitation was answered, a call
+	                                 * was cancelled, or the server stops */
 	struct mcp_job *queue, *queue_tail;
 	size_t queued;
 	struct mcp_job *running;
@@ -97,6 +117,9 @@ struct mcp_server {
  * session_call() invokes without saying which request it serves, can tie
  * its question to that request's cancellation. */
 static __thread struct mcp_job *current_job;
+/* Set in the worker threads: they wait for room in the output queue, the
+ * reader never does. */
+static __thread bool in_worker;
 
 static uint64_t now_ms(void)
 {
@@ -339,7 +362,72 @@ static bool id_same(const char *a, const char *b)
 
 /* ---- sending ---- */
 
-/* Send @msg (taken). */
+/*
+ * Queue @text (@len bytes) for the writer thread. A worker waits while the
+ * queue holds more than MCP_OUTPUT_MAX bytes (a message larger than that
+ * still goes when the queue is empty). The reader never waits: it must go
+ * on reading cancellations and the end of stdin while the client does not
+ * read. Its own replies are small, and past MCP_OUTPUT_READER_MAX queued
+ * bytes (a client that sends requests without reading any reply) they are
+ * dropped rather than grow the queue without end.
+ */
+static void out_push(struct mcp_server *s, const char *text, size_t len)
+{
+	struct mcp_out *m = malloc(sizeof(*m) + len);
+
+	if (!m)
+		return;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->text, text, len);
+	pthread_mutex_lock(&s->out_lock);
+	if (in_worker)
+		while (!s->out_stopping && s->out_bytes > 0 && s->out_bytes + len > MCP_OUTPUT_MAX)
+			pthread_cond_wait(&s->out_room, &s->out_lock);
+	else if (s->out_bytes + len > MCP_OUTPUT_READER_MAX) {
+		s->out_dropped++;
+		pthread_mutex_unlock(&s->out_lock);
+		free(m);
+		return;
+	}
+	if (s->out_tail)
+		s->out_tail->next = m;
+	else
+		s->out_head = m;
+	s->out_tail = m;
+	s->out_bytes += len;
+	pthread_cond_signal(&s->out_more);
+	pthread_mutex_unlock(&s->out_lock);
+}
+
+/* The writer thread: every queued message, in order, through ops.write. */
+static void *writer_main(void *arg)
+{
+	struct mcp_server *s = arg;
+
+	pthread_mutex_lock(&s->out_lock);
+	for (;;) {
+		struct mcp_out *m;
+		while (!s->out_head && !s->out_done)
+			pthread_cond_wait(&s->out_more, &s->out_lock);
+		if (!s->out_head)
+			break;
+		m = s->out_head;
+		s->out_head = m->next;
+		if (!s->out_head)
+			s->out_tail = NULL;
+		pthread_mutex_unlock(&s->out_lock);
+		s->ops.write(s->ops.ctx, m->text, m->len);
+		pthread_mutex_lock(&s->out_lock);
+		s->out_bytes -= m->len;
+		pthread_cond_broadcast(&s->out_room);
+		free(m);
+	}
+	pthread_mutex_unlock(&s->out_lock);
+	return NULL;
+}
+
+/* Send @msg (taken). Inline (no workers) it is written at once. */
 static void send_msg(struct mcp_server *s, cJSON *msg)
 {
 	char *text = msg ? cJSON_PrintUnformatted(msg) : NULL;
@@ -347,9 +435,13 @@ static void send_msg(struct mcp_server *s, cJSON *msg)
 	cJSON_Delete(msg);
 	if (!text)
 		return;
-	pthread_mutex_lock(&s->out_lock);
-	s->ops.write(s->ops.ctx, text, strlen(text));
-	pthread_mutex_unlock(&s->out_lock);
+	if (s->writer_started) {
+		out_push(s, text, strlen(text));
+	} else {
+		pthread_mutex_lock(&s->out_lock);
+		s->ops.write(s->ops.ctx, text, strlen(text));
+		pthread_mutex_unlock(&s->out_lock);
+	}
 	free(text);
 }
 
@@ -620,6 +712,7 @@ static void *worker_main(void *arg)
 {
 	struct mcp_server *s = arg;
 
+	in_worker = true;
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct mcp_job *j;
@@ -1313,9 +1406,20 @@ int mcp_server_new(const struct mcp_ops *ops, unsigned workers, struct mcp_serve
 	s->approver = (struct approver){.name = "mcp-elicitation", .ask = mcp_ask, .ctx = s};
 	s->log_level = LOG_WARNING_;
 	pthread_mutex_init(&s->out_lock, NULL);
+	pthread_cond_init(&s->out_more, NULL);
+	pthread_cond_init(&s->out_room, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->answered, NULL);
+	if (workers > 0) {
+		e = pthread_create(&s->writer, NULL, writer_main, s);
+		if (e) {
+			mcp_server_free(s);
+			return corral_error_set(err, CORRAL_E_IO, e,
+			                        "cannot start the output thread: %s", strerror(e));
+		}
+		s->writer_started = true;
+	}
 	for (; s->nworkers < workers; s->nworkers++) {
 		e = pthread_create(&s->threads[s->nworkers], NULL, worker_main, s);
 		if (e) {
@@ -1346,8 +1450,28 @@ void mcp_server_free(struct mcp_server *s)
 	pthread_cond_broadcast(&s->work);
 	pthread_cond_broadcast(&s->answered);
 	pthread_mutex_unlock(&s->lock);
+	/* Workers stopping must not wait for room: their last results are
+	 * queued whatever the size, and the writer sends them all. */
+	pthread_mutex_lock(&s->out_lock);
+	s->out_stopping = true;
+	pthread_cond_broadcast(&s->out_room);
+	pthread_mutex_unlock(&s->out_lock);
 	for (unsigned i = 0; i < s->nworkers; i++)
 		pthread_join(s->threads[i], NULL);
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->out_lock);
+		s->out_done = true;
+		pthread_cond_signal(&s->out_more);
+		pthread_mutex_unlock(&s->out_lock);
+		pthread_join(s->writer, NULL);
+	}
+	while (s->out_head) {
+		struct mcp_out *m = s->out_head;
+		s->out_head = m->next;
+		free(m);
+	}
+	pthread_cond_destroy(&s->out_more);
+	pthread_cond_destroy(&s->out_room);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->answered);
 	pthread_mutex_destroy(&s->lock);
