@@ -608,6 +608,86 @@ static void job_progress(void *ctx, double done, double total, const char *messa
 	send_notification(j->s, "notifications/progress", p);
 }
 
+/* The line number read_file put before the last whole line of @text
+ * (@len bytes, ending in a newline): "%6zu\t" at the start of each line. */
+static unsigned long last_line_number(const char *text, size_t len)
+{
+	const char *p;
+	size_t start;
+
+	if (len < 2)
+		return 0;
+	start = len - 1;
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	p = text + start;
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return 0;
+	return strtoul(p, NULL, 10);
+}
+
+/*
+ * @text cut to MCP_RESULT_TEXT_MAX bytes, or NULL when it fits (or memory
+ * ran out: the text then goes whole). MCP clients cap what a tool result
+ * may put in front of the model (Claude Code at about 25,000 tokens) and
+ * drop or refuse a larger one, so corral cuts first, at a line end where
+ * one is near (else at a UTF-8 character boundary), and says how many
+ * bytes were left out and how to read them.
+ */
+static char *cut_text(const char *text, const char *tool)
+{
+	size_t len = strlen(text), keep = MCP_RESULT_TEXT_MAX;
+	unsigned long line;
+	char hint[160];
+	char *out = NULL;
+
+	if (len <= MCP_RESULT_TEXT_MAX)
+		return NULL;
+	for (size_t k = keep; k > MCP_RESULT_TEXT_MAX - MCP_RESULT_TEXT_MAX / 8; k--)
+		if (text[k - 1] == '\n') {
+			keep = k;
+			break;
+		}
+	while (keep > 1 && ((unsigned char)text[keep] & 0xc0) == 0x80)
+		keep--;
+	line = strcmp(tool, "read_file") == 0 && text[keep - 1] == '\n'
+	           ? last_line_number(text, keep)
+	           : 0;
+	if (line)
+		snprintf(hint, sizeof(hint), "call read_file again with offset %lu (and a limit)",
+		         line + 1);
+	else
+		snprintf(hint, sizeof(hint),
+		         "ask for less: read_file with offset and limit, grep for what you need, "
+		         "or a command whose output is filtered (head, tail, sed -n)");
+	if (asprintf(&out,
+	             "%.*s%s[corral: the result was cut here: %zu of its %zu bytes were left "
+	             "out, because MCP clients cap a tool result at %u bytes; to see the rest, "
+	             "%s.]",
+	             (int)keep, text, text[keep - 1] == '\n' ? "" : "\n", len - keep, len,
+	             MCP_RESULT_TEXT_MAX, hint) < 0)
+		return NULL;
+	return out;
+}
+
+/* Cut every string member of @structured longer than MCP_RESULT_TEXT_MAX
+ * (exec's stdout and stderr), as cut_text() cuts the text. */
+static void cut_structured(cJSON *structured, const char *tool)
+{
+	cJSON *m;
+
+	cJSON_ArrayForEach(m, structured)
+	{
+		char *cut;
+		if (!cJSON_IsString(m) || !(cut = cut_text(m->valuestring, tool)))
+			continue;
+		free(m->valuestring);
+		m->valuestring = cut;
+	}
+}
+
 static cJSON *call_result(struct mcp_server *s, const struct mcp_job *j,
                           const struct call_outcome *oc)
 {
@@ -615,9 +695,10 @@ static cJSON *call_result(struct mcp_server *s, const struct mcp_job *j,
 	const struct tool_registry *reg = s->ops.registry(s->ops.ctx);
 	const struct tool *tool = tools_find(reg, j->tool);
 	cJSON *o = cJSON_CreateObject(), *content, *block, *meta;
-	char *structured_text = NULL;
+	char *structured_text = NULL, *cut;
 	const char *text = r->text ? r->text : "";
 	bool is_error = r->is_error;
+	cJSON *structured;
 
 	if (!o)
 		return NULL;
@@ -630,13 +711,18 @@ static cJSON *call_result(struct mcp_server *s, const struct mcp_job *j,
 	}
 	if (!*text && r->structured)
 		text = structured_text = cJSON_PrintUnformatted(r->structured);
+	cut = text ? cut_text(text, j->tool) : NULL;
 	content = cJSON_AddArrayToObject(o, "content");
 	block = cJSON_CreateObject();
 	cJSON_AddStringToObject(block, "type", "text");
-	cJSON_AddStringToObject(block, "text", text ? text : "");
+	cJSON_AddStringToObject(block, "text", cut ? cut : text ? text : "");
 	cJSON_AddItemToArray(content, block);
-	if (r->structured && !is_error)
-		cJSON_AddItemToObject(o, "structuredContent", cJSON_Duplicate(r->structured, 1));
+	free(cut);
+	if (r->structured && !is_error) {
+		structured = cJSON_Duplicate(r->structured, 1);
+		cut_structured(structured, j->tool);
+		cJSON_AddItemToObject(o, "structuredContent", structured);
+	}
 	cJSON_AddBoolToObject(o, "isError", is_error);
 	meta = cJSON_AddObjectToObject(o, "_meta");
 	cJSON_AddStringToObject(meta, "dev.corral/call", oc->call_id);

@@ -39,6 +39,11 @@
 /* Bytes of messages waiting for a client that does not read its stdout:
  * past MCP_OUTPUT_MAX the workers wait (the reader never does), and past
  * MCP_OUTPUT_READER_MAX the reader's own replies are dropped. */
+/* Bytes of a tool result's text (and of each string of its structured
+ * content) sent to the client; past it the text is cut with a note saying
+ * how much was left out and how to read it. Claude Code caps a result at
+ * about 25,000 tokens. */
+#define MCP_RESULT_TEXT_MAX   100000u
 #define MCP_OUTPUT_MAX        (4u << 20)
 #define MCP_OUTPUT_READER_MAX (64u << 20)
 
