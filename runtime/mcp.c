@@ -1096,6 +1096,15 @@ static void method_initialize(struct mcp_server *s, const struct request *r)
 	send_result(s, r->id, res);
 }
 
+/* @res (taken) with the resultType the 2026-07-28 revision requires on
+ * every result of a request made under it, and on server/discover's. */
+static cJSON *complete(const struct request *r, cJSON *res, bool always)
+{
+	if (res && (r->stateless || always) && !cJSON_HasObjectItem(res, "resultType"))
+		cJSON_AddStringToObject(res, "resultType", "complete");
+	return res;
+}
+
 static void method_discover(struct mcp_server *s, const struct request *r)
 {
 	cJSON *res = cJSON_CreateObject(), *v;
@@ -1109,7 +1118,7 @@ static void method_discover(struct mcp_server *s, const struct request *r)
 	cJSON_AddItemToObject(res, "capabilities", capabilities());
 	cJSON_AddItemToObject(res, "serverInfo", server_info(s));
 	cJSON_AddStringToObject(res, "instructions", instructions);
-	send_result(s, r->id, res);
+	send_result(s, r->id, complete(r, res, true));
 }
 
 static void method_tools_list(struct mcp_server *s, const struct request *r)
@@ -1247,7 +1256,7 @@ static void method_set_level(struct mcp_server *s, const struct request *r)
 			pthread_mutex_lock(&s->lock);
 			s->log_level = i;
 			pthread_mutex_unlock(&s->lock);
-			send_result(s, r->id, cJSON_CreateObject());
+			send_result(s, r->id, complete(r, cJSON_CreateObject(), false));
 			return;
 		}
 	send_error(s, r->id, MCP_INVALID_PARAMS, NULL,
@@ -1361,7 +1370,7 @@ static void dispatch(struct mcp_server *s, struct request *r)
 	else if (strcmp(r->method, "server/discover") == 0)
 		method_discover(s, r);
 	else if (strcmp(r->method, "ping") == 0)
-		send_result(s, r->id, cJSON_CreateObject());
+		send_result(s, r->id, complete(r, cJSON_CreateObject(), false));
 	else if (strcmp(r->method, "tools/list") == 0)
 		method_tools_list(s, r);
 	else if (strcmp(r->method, "tools/call") == 0)
