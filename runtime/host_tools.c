@@ -285,7 +285,7 @@ static bool hidden(const struct policy *p, const char *ws, const char *rel)
 
 	if (len >= sizeof(prefix))
 		return true;
-	for (size_t end = 0; end <= len; end++) {
+	for (size_t end = 1; end <= len; end++) {
 		if (rel[end] != '/' && rel[end] != '\0')
 			continue;
 		memcpy(prefix, rel, end);
@@ -356,7 +356,7 @@ static int run_diff(const cJSON *args, const struct host_call *hc, struct tool_r
                     struct corral_error *err)
 {
 	const cJSON *since = cJSON_GetObjectItemCaseSensitive(args, "since");
-	const cJSON *paths = cJSON_GetObjectItemCaseSensitive(args, "paths");
+	const cJSON *paths = cJSON_GetObjectItemCaseSensitive(args, "paths"), *path;
 	const char *pathv[HOST_DIFF_PATHS_MAX];
 	struct corral_error qerr = {0};
 	char from[CKPT_OID_HEX], id[CKPT_ID_LEN + 1], *diff = NULL, *shown = NULL, *why = NULL;
@@ -364,12 +364,13 @@ static int run_diff(const cJSON *args, const struct host_call *hc, struct tool_r
 	cJSON *root;
 	int rc;
 
-	cJSON_ArrayForEach(paths, paths)
+	/* The input schema has checked the list; this only keeps pathv in bounds. */
+	cJSON_ArrayForEach(path, paths)
 	{
-		if (npaths == HOST_DIFF_PATHS_MAX || !cJSON_IsString(paths))
+		if (npaths == HOST_DIFF_PATHS_MAX || !cJSON_IsString(path))
 			return result_error(out, "checkpoint_diff",
 			                    "paths must be at most 64 strings");
-		pathv[npaths++] = paths->valuestring;
+		pathv[npaths++] = path->valuestring;
 	}
 	if (cJSON_IsString(since)) {
 		struct ckpt_target t = {CKPT_TARGET_CHECKPOINT, since->valuestring};
