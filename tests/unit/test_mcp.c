@@ -382,7 +382,7 @@ static int big_call(void *ctx, const char *tool, const cJSON *args,
 	filler[BIG_MEMBER] = '\0';
 	out->result.structured = cJSON_CreateObject();
 	for (int i = 0; i < BIG_MEMBERS; i++) {
-		char key[8];
+		char key[16];
 		snprintf(key, sizeof(key), "m%d", i);
 		cJSON_AddStringToObject(out->result.structured, key, filler);
 	}
