@@ -63,6 +63,13 @@ struct mcp_job {
 	bool progress_sent;
 };
 
+/* One message waiting for the writer thread: @len bytes of JSON. */
+struct mcp_out {
+	struct mcp_out *next;
+	size_t len;
+	char text[];
+};
+
 /* An elicitation/create the server sent and waits on. */
 struct mcp_pending {
 	struct mcp_pending *next;
@@ -74,11 +81,24 @@ struct mcp_pending {
 struct mcp_server {
 	struct mcp_ops ops;
 	struct approver approver;
-	pthread_mutex_t out_lock; /* one message at a time on the wire */
-	pthread_mutex_t lock;     /* everything below */
-	pthread_cond_t work;      /* a job was queued, or the server stops */
-	pthread_cond_t answered;  /* a pending elicitation was answered, a call
-	                           * was cancelled, or the server stops */
+	/* Messages go to a queue that one writer thread empties, so a client
+	 * that stops reading blocks that thread only: the reader goes on
+	 * reading (cancellations, stdin closing), and the workers wait for
+	 * room past MCP_OUTPUT_MAX. */
+	pthread_mutex_t out_lock; /* the output queue */
+	pthread_cond_t out_more;  /* a message was queued, or the writer stops */
+	pthread_cond_t out_room;  /* the writer took a message off the queue */
+	struct mcp_out *out_head, *out_tail;
+	size_t out_bytes;  /* bytes in the queue */
+	bool out_stopping; /* the server stops: nobody waits for room */
+	bool out_done;     /* the writer sends what is queued and ends */
+	bool writer_started;
+	pthread_t writer;
+	unsigned long long out_dropped; /* reader replies dropped past MCP_OUTPUT_READER_MAX */
+	pthread_mutex_t lock;           /* everything below */
+	pthread_cond_t work;            /* a job was queued, or the server stops */
+	pthread_cond_t answered;        /* a pending elicitation was answered, a call
+	                                 * was cancelled, or the server stops */
 	struct mcp_job *queue, *queue_tail;
 	size_t queued;
 	struct mcp_job *running;
@@ -97,6 +117,9 @@ struct mcp_server {
  * session_call() invokes without saying which request it serves, can tie
  * its question to that request's cancellation. */
 static __thread struct mcp_job *current_job;
+/* Set in the worker threads: they wait for room in the output queue, the
+ * reader never does. */
+static __thread bool in_worker;
 
 static uint64_t now_ms(void)
 {
@@ -339,7 +362,72 @@ static bool id_same(const char *a, const char *b)
 
 /* ---- sending ---- */
 
-/* Send @msg (taken). */
+/*
+ * Queue @text (@len bytes) for the writer thread. A worker waits while the
+ * queue holds more than MCP_OUTPUT_MAX bytes (a message larger than that
+ * still goes when the queue is empty). The reader never waits: it must go
+ * on reading cancellations and the end of stdin while the client does not
+ * read. Its own replies are small, and past MCP_OUTPUT_READER_MAX queued
+ * bytes (a client that sends requests without reading any reply) they are
+ * dropped rather than grow the queue without end.
+ */
+static void out_push(struct mcp_server *s, const char *text, size_t len)
+{
+	struct mcp_out *m = malloc(sizeof(*m) + len);
+
+	if (!m)
+		return;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->text, text, len);
+	pthread_mutex_lock(&s->out_lock);
+	if (in_worker)
+		while (!s->out_stopping && s->out_bytes > 0 && s->out_bytes + len > MCP_OUTPUT_MAX)
+			pthread_cond_wait(&s->out_room, &s->out_lock);
+	else if (s->out_bytes + len > MCP_OUTPUT_READER_MAX) {
+		s->out_dropped++;
+		pthread_mutex_unlock(&s->out_lock);
+		free(m);
+		return;
+	}
+	if (s->out_tail)
+		s->out_tail->next = m;
+	else
+		s->out_head = m;
+	s->out_tail = m;
+	s->out_bytes += len;
+	pthread_cond_signal(&s->out_more);
+	pthread_mutex_unlock(&s->out_lock);
+}
+
+/* The writer thread: every queued message, in order, through ops.write. */
+static void *writer_main(void *arg)
+{
+	struct mcp_server *s = arg;
+
+	pthread_mutex_lock(&s->out_lock);
+	for (;;) {
+		struct mcp_out *m;
+		while (!s->out_head && !s->out_done)
+			pthread_cond_wait(&s->out_more, &s->out_lock);
+		if (!s->out_head)
+			break;
+		m = s->out_head;
+		s->out_head = m->next;
+		if (!s->out_head)
+			s->out_tail = NULL;
+		pthread_mutex_unlock(&s->out_lock);
+		s->ops.write(s->ops.ctx, m->text, m->len);
+		pthread_mutex_lock(&s->out_lock);
+		s->out_bytes -= m->len;
+		pthread_cond_broadcast(&s->out_room);
+		free(m);
+	}
+	pthread_mutex_unlock(&s->out_lock);
+	return NULL;
+}
+
+/* Send @msg (taken). Inline (no workers) it is written at once. */
 static void send_msg(struct mcp_server *s, cJSON *msg)
 {
 	char *text = msg ? cJSON_PrintUnformatted(msg) : NULL;
@@ -347,9 +435,13 @@ static void send_msg(struct mcp_server *s, cJSON *msg)
 	cJSON_Delete(msg);
 	if (!text)
 		return;
-	pthread_mutex_lock(&s->out_lock);
-	s->ops.write(s->ops.ctx, text, strlen(text));
-	pthread_mutex_unlock(&s->out_lock);
+	if (s->writer_started) {
+		out_push(s, text, strlen(text));
+	} else {
+		pthread_mutex_lock(&s->out_lock);
+		s->ops.write(s->ops.ctx, text, strlen(text));
+		pthread_mutex_unlock(&s->out_lock);
+	}
 	free(text);
 }
 
@@ -516,6 +608,86 @@ static void job_progress(void *ctx, double done, double total, const char *messa
 	send_notification(j->s, "notifications/progress", p);
 }
 
+/* The line number read_file put before the last whole line of @text
+ * (@len bytes, ending in a newline): "%6zu\t" at the start of each line. */
+static unsigned long last_line_number(const char *text, size_t len)
+{
+	const char *p;
+	size_t start;
+
+	if (len < 2)
+		return 0;
+	start = len - 1;
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	p = text + start;
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return 0;
+	return strtoul(p, NULL, 10);
+}
+
+/*
+ * @text cut to MCP_RESULT_TEXT_MAX bytes, or NULL when it fits (or memory
+ * ran out: the text then goes whole). MCP clients cap what a tool result
+ * may put in front of the model (Claude Code at about 25,000 tokens) and
+ * drop or refuse a larger one, so corral cuts first, at a line end where
+ * one is near (else at a UTF-8 character boundary), and says how many
+ * bytes were left out and how to read them.
+ */
+static char *cut_text(const char *text, const char *tool)
+{
+	size_t len = strlen(text), keep = MCP_RESULT_TEXT_MAX;
+	unsigned long line;
+	char hint[160];
+	char *out = NULL;
+
+	if (len <= MCP_RESULT_TEXT_MAX)
+		return NULL;
+	for (size_t k = keep; k > MCP_RESULT_TEXT_MAX - MCP_RESULT_TEXT_MAX / 8; k--)
+		if (text[k - 1] == '\n') {
+			keep = k;
+			break;
+		}
+	while (keep > 1 && ((unsigned char)text[keep] & 0xc0) == 0x80)
+		keep--;
+	line = strcmp(tool, "read_file") == 0 && text[keep - 1] == '\n'
+	           ? last_line_number(text, keep)
+	           : 0;
+	if (line)
+		snprintf(hint, sizeof(hint), "call read_file again with offset %lu (and a limit)",
+		         line + 1);
+	else
+		snprintf(hint, sizeof(hint),
+		         "ask for less: read_file with offset and limit, grep for what you need, "
+		         "or a command whose output is filtered (head, tail, sed -n)");
+	if (asprintf(&out,
+	             "%.*s%s[corral: the result was cut here: %zu of its %zu bytes were left "
+	             "out, because MCP clients cap a tool result at %u bytes; to see the rest, "
+	             "%s.]",
+	             (int)keep, text, text[keep - 1] == '\n' ? "" : "\n", len - keep, len,
+	             MCP_RESULT_TEXT_MAX, hint) < 0)
+		return NULL;
+	return out;
+}
+
+/* Cut every string member of @structured longer than MCP_RESULT_TEXT_MAX
+ * (exec's stdout and stderr), as cut_text() cuts the text. */
+static void cut_structured(cJSON *structured, const char *tool)
+{
+	cJSON *m;
+
+	cJSON_ArrayForEach(m, structured)
+	{
+		char *cut;
+		if (!cJSON_IsString(m) || !(cut = cut_text(m->valuestring, tool)))
+			continue;
+		free(m->valuestring);
+		m->valuestring = cut;
+	}
+}
+
 static cJSON *call_result(struct mcp_server *s, const struct mcp_job *j,
                           const struct call_outcome *oc)
 {
@@ -523,9 +695,10 @@ static cJSON *call_result(struct mcp_server *s, const struct mcp_job *j,
 	const struct tool_registry *reg = s->ops.registry(s->ops.ctx);
 	const struct tool *tool = tools_find(reg, j->tool);
 	cJSON *o = cJSON_CreateObject(), *content, *block, *meta;
-	char *structured_text = NULL;
+	char *structured_text = NULL, *cut;
 	const char *text = r->text ? r->text : "";
 	bool is_error = r->is_error;
+	cJSON *structured;
 
 	if (!o)
 		return NULL;
@@ -538,13 +711,18 @@ static cJSON *call_result(struct mcp_server *s, const struct mcp_job *j,
 	}
 	if (!*text && r->structured)
 		text = structured_text = cJSON_PrintUnformatted(r->structured);
+	cut = text ? cut_text(text, j->tool) : NULL;
 	content = cJSON_AddArrayToObject(o, "content");
 	block = cJSON_CreateObject();
 	cJSON_AddStringToObject(block, "type", "text");
-	cJSON_AddStringToObject(block, "text", text ? text : "");
+	cJSON_AddStringToObject(block, "text", cut ? cut : text ? text : "");
 	cJSON_AddItemToArray(content, block);
-	if (r->structured && !is_error)
-		cJSON_AddItemToObject(o, "structuredContent", cJSON_Duplicate(r->structured, 1));
+	free(cut);
+	if (r->structured && !is_error) {
+		structured = cJSON_Duplicate(r->structured, 1);
+		cut_structured(structured, j->tool);
+		cJSON_AddItemToObject(o, "structuredContent", structured);
+	}
 	cJSON_AddBoolToObject(o, "isError", is_error);
 	meta = cJSON_AddObjectToObject(o, "_meta");
 	cJSON_AddStringToObject(meta, "dev.corral/call", oc->call_id);
@@ -620,6 +798,7 @@ static void *worker_main(void *arg)
 {
 	struct mcp_server *s = arg;
 
+	in_worker = true;
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct mcp_job *j;
@@ -917,6 +1096,15 @@ static void method_initialize(struct mcp_server *s, const struct request *r)
 	send_result(s, r->id, res);
 }
 
+/* @res (taken) with the resultType the 2026-07-28 revision requires on
+ * every result of a request made under it, and on server/discover's. */
+static cJSON *complete(const struct request *r, cJSON *res, bool always)
+{
+	if (res && (r->stateless || always) && !cJSON_HasObjectItem(res, "resultType"))
+		cJSON_AddStringToObject(res, "resultType", "complete");
+	return res;
+}
+
 static void method_discover(struct mcp_server *s, const struct request *r)
 {
 	cJSON *res = cJSON_CreateObject(), *v;
@@ -930,7 +1118,7 @@ static void method_discover(struct mcp_server *s, const struct request *r)
 	cJSON_AddItemToObject(res, "capabilities", capabilities());
 	cJSON_AddItemToObject(res, "serverInfo", server_info(s));
 	cJSON_AddStringToObject(res, "instructions", instructions);
-	send_result(s, r->id, res);
+	send_result(s, r->id, complete(r, res, true));
 }
 
 static void method_tools_list(struct mcp_server *s, const struct request *r)
@@ -1068,7 +1256,7 @@ static void method_set_level(struct mcp_server *s, const struct request *r)
 			pthread_mutex_lock(&s->lock);
 			s->log_level = i;
 			pthread_mutex_unlock(&s->lock);
-			send_result(s, r->id, cJSON_CreateObject());
+			send_result(s, r->id, complete(r, cJSON_CreateObject(), false));
 			return;
 		}
 	send_error(s, r->id, MCP_INVALID_PARAMS, NULL,
@@ -1182,7 +1370,7 @@ static void dispatch(struct mcp_server *s, struct request *r)
 	else if (strcmp(r->method, "server/discover") == 0)
 		method_discover(s, r);
 	else if (strcmp(r->method, "ping") == 0)
-		send_result(s, r->id, cJSON_CreateObject());
+		send_result(s, r->id, complete(r, cJSON_CreateObject(), false));
 	else if (strcmp(r->method, "tools/list") == 0)
 		method_tools_list(s, r);
 	else if (strcmp(r->method, "tools/call") == 0)
@@ -1313,9 +1501,20 @@ int mcp_server_new(const struct mcp_ops *ops, unsigned workers, struct mcp_serve
 	s->approver = (struct approver){.name = "mcp-elicitation", .ask = mcp_ask, .ctx = s};
 	s->log_level = LOG_WARNING_;
 	pthread_mutex_init(&s->out_lock, NULL);
+	pthread_cond_init(&s->out_more, NULL);
+	pthread_cond_init(&s->out_room, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->answered, NULL);
+	if (workers > 0) {
+		e = pthread_create(&s->writer, NULL, writer_main, s);
+		if (e) {
+			mcp_server_free(s);
+			return corral_error_set(err, CORRAL_E_IO, e,
+			                        "cannot start the output thread: %s", strerror(e));
+		}
+		s->writer_started = true;
+	}
 	for (; s->nworkers < workers; s->nworkers++) {
 		e = pthread_create(&s->threads[s->nworkers], NULL, worker_main, s);
 		if (e) {
@@ -1346,8 +1545,28 @@ void mcp_server_free(struct mcp_server *s)
 	pthread_cond_broadcast(&s->work);
 	pthread_cond_broadcast(&s->answered);
 	pthread_mutex_unlock(&s->lock);
+	/* Workers stopping must not wait for room: their last results are
+	 * queued whatever the size, and the writer sends them all. */
+	pthread_mutex_lock(&s->out_lock);
+	s->out_stopping = true;
+	pthread_cond_broadcast(&s->out_room);
+	pthread_mutex_unlock(&s->out_lock);
 	for (unsigned i = 0; i < s->nworkers; i++)
 		pthread_join(s->threads[i], NULL);
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->out_lock);
+		s->out_done = true;
+		pthread_cond_signal(&s->out_more);
+		pthread_mutex_unlock(&s->out_lock);
+		pthread_join(s->writer, NULL);
+	}
+	while (s->out_head) {
+		struct mcp_out *m = s->out_head;
+		s->out_head = m->next;
+		free(m);
+	}
+	pthread_cond_destroy(&s->out_more);
+	pthread_cond_destroy(&s->out_room);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->answered);
 	pthread_mutex_destroy(&s->lock);

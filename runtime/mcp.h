@@ -14,7 +14,8 @@
  *
  * Threads: with workers > 0, tools/call runs in a pool of that many
  * threads, each call with its own cancel fd, so calls run concurrently;
- * mcp_handle_line() must be called from one thread (the reader) only. With
+ * mcp_handle_line() must be called from one thread (the reader) only, and
+ * never blocks on output: messages are queued for a writer thread. With
  * workers == 0 each call runs inside mcp_handle_line() (for the fuzzer and
  * for tests); an approval can then not be answered and is unavailable.
  */
@@ -35,6 +36,16 @@
 #define MCP_QUEUE_MAX   64   /* calls accepted but waiting for a worker */
 #define MCP_PROGRESS_MS 100u /* at least this long between two progress notifications */
 #define MCP_ID_MAX      512u /* bytes of the text of a request id */
+/* Bytes of messages waiting for a client that does not read its stdout:
+ * past MCP_OUTPUT_MAX the workers wait (the reader never does), and past
+ * MCP_OUTPUT_READER_MAX the reader's own replies are dropped. */
+/* Bytes of a tool result's text (and of each string of its structured
+ * content) sent to the client; past it the text is cut with a note saying
+ * how much was left out and how to read it. Claude Code caps a result at
+ * about 25,000 tokens. */
+#define MCP_RESULT_TEXT_MAX   100000u
+#define MCP_OUTPUT_MAX        (4u << 20)
+#define MCP_OUTPUT_READER_MAX (64u << 20)
 
 /* JSON-RPC error codes. */
 #define MCP_PARSE_ERROR      -32700
@@ -49,10 +60,12 @@
 
 /* What the server needs from the outside world. */
 struct mcp_ops {
-	/* Send one message (@len bytes of compact JSON, no newline). Called
-	 * with the server's output lock held, from any of its threads, so
-	 * messages never interleave. A failure is ignored: the client is
-	 * gone and the reader will see stdin close. */
+	/* Send one message (@len bytes of compact JSON, no newline); it may
+	 * block. With workers, called from the server's one writer thread
+	 * only, so messages never interleave and a blocked write stops
+	 * neither the reader nor the calls; inline, from the caller of
+	 * mcp_handle_line(). A failure is ignored: the client is gone and
+	 * the reader will see stdin close. */
 	void (*write)(void *ctx, const char *msg, size_t len);
 	/* The tools to list. Borrowed; must stay valid while the server lives. */
 	const struct tool_registry *(*registry)(void *ctx);

@@ -50,7 +50,9 @@ static const char *const decision_names[] = {"allow", "ask", "deny", NULL};
 static const char *const top_keys[] = {"extends", "filesystem",  "network", "limits",
                                        "env",     "rules",       "tools",   "checkpoint",
                                        "audit",   "description", "$schema", NULL};
-static const char *const tools_keys[] = {"paths", "enable", "disable", NULL};
+static const char *const tools_keys[] = {"paths", "enable", "disable", "corral", NULL};
+
+const char *const policy_corral_tools[] = {"checkpoint_list", "checkpoint_diff", NULL};
 static const char *const filesystem_keys[] = {"read", "write", "hide", "protect", NULL};
 static const char *const network_keys[] = {"mode", "allow", "unix_sockets", NULL};
 static const char *const limits_keys[] = {"timeout",   "memory",     "processes", "output",
@@ -536,6 +538,7 @@ void policy_free(struct policy *p)
 	strlist_release(&p->tools.paths);
 	strlist_release(&p->tools.enable);
 	strlist_release(&p->tools.disable);
+	strlist_release(&p->tools.corral);
 	strlist_release(&p->checkpoint.exclude);
 	free(p->audit.path.value);
 	strlist_release(&p->audit.redact);
@@ -1347,6 +1350,18 @@ static int check_tool_name(struct file *f, const cJSON *item, const char *path)
 	return 0;
 }
 
+/* One of policy_corral_tools: a typo must not pass as a tool left off. */
+static int check_corral_tool(struct file *f, const cJSON *item, const char *path)
+{
+	char quoted[QUOTE_BUF];
+
+	if (find_name(item->valuestring, policy_corral_tools) >= 0)
+		return 0;
+	return bad(f, item,
+	           "%s: unknown corral tool '%s' (known: checkpoint_list, checkpoint_diff)", path,
+	           quote(quoted, item->valuestring));
+}
+
 static int apply_tools(struct file *f, const cJSON *v)
 {
 	struct policy *p = f->ld->p;
@@ -1364,6 +1379,9 @@ static int apply_tools(struct file *f, const cJSON *v)
 			rc = apply_strlist(f, c, "tools.paths", &p->tools.paths, check_path);
 		else if (strcmp(k, "enable") == 0)
 			rc = apply_strlist(f, c, "tools.enable", &p->tools.enable, check_tool_name);
+		else if (strcmp(k, "corral") == 0)
+			rc = apply_strlist(f, c, "tools.corral", &p->tools.corral,
+			                   check_corral_tool);
 		else
 			rc = apply_strlist(f, c, "tools.disable", &p->tools.disable,
 			                   check_tool_name);
@@ -1859,6 +1877,7 @@ char *policy_to_json(const struct policy *p, bool pretty)
 		put(o, "paths", strlist_json(&p->tools.paths), &ok);
 		put(o, "enable", strlist_json(&p->tools.enable), &ok);
 		put(o, "disable", strlist_json(&p->tools.disable), &ok);
+		put(o, "corral", strlist_json(&p->tools.corral), &ok);
 	}
 	put(root, "tools", o, &ok);
 

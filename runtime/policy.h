@@ -150,6 +150,9 @@ struct policy {
 		struct policy_strlist paths;   /* plugin directories */
 		struct policy_strlist enable;  /* when not empty: only these tools */
 		struct policy_strlist disable; /* these tools are not offered */
+		/* corral's own tools (policy_corral_tools), served by the host
+		 * outside the sandbox; none unless listed. */
+		struct policy_strlist corral;
 	} tools;
 
 	struct {
@@ -213,6 +216,10 @@ int policy_parse_duration(const char *s, uint64_t *ms, const char **why);
 #define POLICY_FORMAT_MAX 48
 char *policy_format_size(uint64_t bytes, char *buf);
 char *policy_format_duration(uint64_t ms, char *buf);
+
+/* The names tools.corral accepts, NULL-terminated: corral's own read-only
+ * tools over its checkpoint store (host_tools.h). */
+extern const char *const policy_corral_tools[];
 
 const char *policy_net_mode_name(enum policy_net_mode m);
 const char *policy_decision_name(enum policy_decision d);

@@ -8,6 +8,7 @@
 #include "session.h"
 #include "audit.h"
 #include "ckpt.h"
+#include "host_tools.h"
 #include "rules.h"
 #include "schema.h"
 #include "state.h"
@@ -272,6 +273,8 @@ int session_open(const struct session_opts *opts, struct session **out, struct c
 	if (rc < 0)
 		goto fail;
 	rc = opts->no_tools ? 0 : tools_load(&s->reg, s->policy, s->workspace, err);
+	if (rc == 0 && !opts->no_tools)
+		rc = host_tools_add(&s->reg, s->policy, err);
 	if (rc < 0)
 		goto fail;
 	rc = open_audit(s, err);
@@ -813,6 +816,44 @@ void session_end(struct session *s, const struct tool *tool, const cJSON *args,
 	}
 }
 
+/*
+ * Run one of corral's own tools (host_tools.h) on the session's checkpoint
+ * store, opened here if no call has opened it yet. They only read it, but
+ * ckpt_lock is held all the same: the store is one handle shared with
+ * checkpoints that other calls take at the same time.
+ */
+static int host_call(struct session *s, const struct tool *tool, const cJSON *args,
+                     struct tool_result *out, struct corral_error *err)
+{
+	struct host_call hc = {.run = s->run, .policy = s->policy, .workspace = s->workspace};
+	struct corral_error oerr = {0};
+	struct timespec t0, t1;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_lock(&s->ckpt_lock);
+	if (!s->ckpt && open_store(s, &oerr) < 0) {
+		pthread_mutex_unlock(&s->ckpt_lock);
+		memset(out, 0, sizeof(*out));
+		out->is_error = true;
+		if (asprintf(&out->text, "%s: the checkpoint store cannot be opened: %s",
+		             tool->name, oerr.message) < 0) {
+			out->text = NULL;
+			return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
+		}
+		return 0;
+	}
+	hc.store = s->ckpt;
+	rc = host_tool_run(tool, args, &hc, out, err);
+	pthread_mutex_unlock(&s->ckpt_lock);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc == 0)
+		out->duration_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000u +
+		                   (uint64_t)(t1.tv_nsec / 1000000) -
+		                   (uint64_t)(t0.tv_nsec / 1000000);
+	return rc;
+}
+
 int session_call(struct session *s, const char *tool_name, const cJSON *args,
                  const struct tool_call_opts *opts, struct call_outcome *out,
                  struct corral_error *err)
@@ -829,7 +870,11 @@ int session_call(struct session *s, const char *tool_name, const cJSON *args,
 	rc = session_begin(s, tool, args, out, &run_policy, err);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = tool_call(&s->reg, tool, args, &run_policy, s->workspace, opts, &out->result, err);
+	if (tool->host)
+		rc = host_call(s, tool, args, &out->result, err);
+	else
+		rc = tool_call(&s->reg, tool, args, &run_policy, s->workspace, opts, &out->result,
+		               err);
 	if (rc < 0) {
 		call_outcome_release(out);
 		return rc;

@@ -840,11 +840,17 @@ int tool_call(const struct tool_registry *reg, const struct tool *tool, const cJ
 	                       .call_opts = opts,
 	                       .output_cap = p->limits.output};
 	struct corral_error verr = {0};
+
 	struct sbx_result sres;
 	cJSON *doc = NULL;
 	char *input;
 	int rc;
 
+	/* A host tool has no plugin to run; session_call() runs it. */
+	if (tool->host)
+		return corral_error_set(err, CORRAL_E_INTERNAL, 0,
+		                        "%s is served by corral itself, not by a plugin",
+		                        tool->name);
 	memset(res, 0, sizeof(*res));
 	res->exit_code = -1;
 	if (!cJSON_IsObject(args))

@@ -32,8 +32,9 @@ struct tool {
 	cJSON *input_schema;
 	cJSON *output_schema; /* NULL when none */
 	bool read_only, destructive, idempotent, open_world;
-	char *plugin; /* the shared object that runs it */
+	char *plugin; /* the shared object that runs it; NULL for a host tool */
 	char *script; /* the Lua script for the Lua host, or NULL */
+	bool host;    /* served by corral itself, not in a sandbox (host_tools.h) */
 };
 
 struct tool_registry {

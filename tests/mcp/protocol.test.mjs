@@ -136,6 +136,15 @@ test('the 2026-07-28 revision: server/discover, _meta versions, resultType', asy
 	const c = JSON.parse(await s.expect(/"id":"c"/));
 	assert.equal(c.result.resultType, 'complete');
 	assert.equal(c.result.isError, false);
+	// Every result of the revision carries resultType, not only the tools' ones.
+	assert.equal(d.result.resultType, 'complete');
+	s.send(`{"jsonrpc":"2.0","id":"pg","method":"ping","params":{${meta}}}`);
+	assert.deepEqual(JSON.parse(await s.expect(/"id":"pg"/)).result, { resultType: 'complete' });
+	s.send(`{"jsonrpc":"2.0","id":"lv","method":"logging/setLevel","params":{"level":"warning",${meta}}}`);
+	assert.deepEqual(JSON.parse(await s.expect(/"id":"lv"/)).result, { resultType: 'complete' });
+	// An older revision's ping is still the empty result.
+	s.send('{"jsonrpc":"2.0","id":"pg2","method":"ping"}');
+	assert.deepEqual(JSON.parse(await s.expect(/"id":"pg2"/)).result, {});
 	s.send('{"jsonrpc":"2.0","id":"v","method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01"}}}');
 	const v = JSON.parse(await s.expect(/"id":"v"/));
 	assert.equal(v.error.code, -32022);

@@ -1,7 +1,7 @@
 // corral serve with the official TypeScript SDK's Client over stdio.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, scratch, text, sdk, hostilePlugins, hostilePolicy } from './lib.mjs';
 
@@ -42,6 +42,32 @@ test('read_file', async () => {
 	const r = await client.callTool({ name: 'read_file', arguments: { path: 'hello.txt' } });
 	assert.equal(r.isError, false);
 	assert.match(text(r), /1\thello from the workspace/);
+});
+
+test('a result over 100,000 bytes is cut, saying how much was left out and how to read on', async () => {
+	// 2000 lines of 200 bytes: read_file shows them all, about 414 kB.
+	const lines = Array.from({ length: 2000 }, (_, i) => `line ${i + 1} `.padEnd(200, 'y'));
+	writeFileSync(join(dirs.ws, 'huge.txt'), lines.join('\n') + '\n');
+	const r = await client.callTool({ name: 'read_file', arguments: { path: 'huge.txt' } });
+	assert.equal(r.isError, false);
+	const t = text(r);
+	assert.ok(Buffer.byteLength(t) < 100000 + 400, `${Buffer.byteLength(t)} bytes`);
+	const m = t.match(/\[corral: the result was cut here: (\d+) of its (\d+) bytes were left out.*call read_file again with offset (\d+)/);
+	assert.ok(m, t.slice(-400));
+	const [left, total, next] = m.slice(1).map(Number);
+	// What was kept ends with whole lines, the last one just before the offset.
+	const kept = t.slice(0, t.indexOf('[corral:'));
+	assert.equal(Buffer.byteLength(kept) + left, total);
+	assert.match(kept, new RegExp(`\\n\\s*${next - 1}\\tline ${next - 1} y+\\n$`));
+	// The offset it names reads on from there.
+	const more = await client.callTool({ name: 'read_file', arguments: { path: 'huge.txt', offset: next, limit: 5 } });
+	assert.match(text(more), new RegExp(`^\\s*${next}\\tline ${next} `));
+	// exec's output is cut in the text and in structuredContent alike.
+	const e = await client.callTool({ name: 'exec', arguments: { command: 'head -c 200000 huge.txt' } });
+	assert.equal(e.isError, false, text(e).slice(-300));
+	assert.ok(Buffer.byteLength(text(e)) < 100000 + 400);
+	assert.match(e.structuredContent.stdout, /\[corral: the result was cut here: \d+ of its 200000 bytes/);
+	assert.ok(Buffer.byteLength(e.structuredContent.stdout) < 100000 + 400);
 });
 
 test('write_file then edit_file change the workspace', async () => {

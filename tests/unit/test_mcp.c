@@ -5,7 +5,9 @@
  * the client cannot be asked. The approver is called the way
  * session_call() calls it, from another thread than the reader; for the
  * 2026-07-28 revision's input_required results, through a test hook in
- * place of session_call() that asks it.
+ * place of session_call() that asks it. And the output queue: a client
+ * that stops reading blocks neither the reader nor, past MCP_OUTPUT_MAX,
+ * anything but the workers.
  */
 #define _GNU_SOURCE
 #include "mcp.h"
@@ -338,6 +340,113 @@ START_TEST(test_input_required)
 }
 END_TEST
 
+/* ---- a client that stops reading ---- */
+
+#define BIG_CALLS   8
+#define BIG_MEMBERS 11    /* strings in each result's structured content */
+#define BIG_MEMBER  99000 /* bytes each: under the cut, over 1 MB a result */
+
+/* A stdout the test can stop: write() waits while the gate is shut. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	bool open;
+	unsigned results, pings, calls;
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, true, 0, 0, 0};
+
+static void gated_write(void *ctx, const char *msg, size_t len)
+{
+	(void)ctx;
+	pthread_mutex_lock(&gate.lock);
+	while (!gate.open)
+		pthread_cond_wait(&gate.changed, &gate.lock);
+	if (memmem(msg, len, "\"id\":\"big", strlen("\"id\":\"big")))
+		gate.results++;
+	else if (memmem(msg, len, "\"id\":\"ping", strlen("\"id\":\"ping")))
+		gate.pings++;
+	pthread_cond_broadcast(&gate.changed);
+	pthread_mutex_unlock(&gate.lock);
+}
+
+/* Each call returns about 1.1 MB of structured content. */
+static int big_call(void *ctx, const char *tool, const cJSON *args,
+                    const struct tool_call_opts *opts, struct call_outcome *out,
+                    struct corral_error *err)
+{
+	char *filler = malloc(BIG_MEMBER + 1);
+
+	(void)ctx, (void)tool, (void)args, (void)opts, (void)err;
+	memset(out, 0, sizeof(*out));
+	ck_assert_ptr_nonnull(filler);
+	memset(filler, 'x', BIG_MEMBER);
+	filler[BIG_MEMBER] = '\0';
+	out->result.structured = cJSON_CreateObject();
+	for (int i = 0; i < BIG_MEMBERS; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "m%d", i);
+		cJSON_AddStringToObject(out->result.structured, key, filler);
+	}
+	free(filler);
+	out->result.text = strdup("");
+	pthread_mutex_lock(&gate.lock);
+	gate.calls++;
+	pthread_cond_broadcast(&gate.changed);
+	pthread_mutex_unlock(&gate.lock);
+	return 0;
+}
+
+START_TEST(test_output_blocked)
+{
+	struct mcp_ops ops = {.write = gated_write, .registry = registry, .call = big_call};
+	struct corral_error err = {0};
+	struct mcp_server *s = NULL;
+	struct timespec pause = {0, 300 * 1000 * 1000}, until;
+	char line[256];
+	unsigned calls;
+
+	ck_assert_int_eq(mcp_server_new(&ops, 1, &s, &err), 0);
+	pthread_mutex_lock(&gate.lock);
+	gate.open = false;
+	pthread_mutex_unlock(&gate.lock);
+	for (int i = 0; i < BIG_CALLS; i++) {
+		snprintf(line, sizeof(line),
+		         "{\"jsonrpc\":\"2.0\",\"id\":\"big%d\",\"method\":\"tools/call\","
+		         "\"params\":{\"name\":\"t\",\"arguments\":{}}}",
+		         i);
+		mcp_handle_line(s, line, strlen(line));
+	}
+	/* stdout is shut: the reader still answers and takes cancellations
+	 * (this returns, or the test times out). */
+	snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"id\":\"ping1\",\"method\":\"ping\"}");
+	mcp_handle_line(s, line, strlen(line));
+	snprintf(line, sizeof(line),
+	         "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{"
+	         "\"requestId\":\"big%d\"}}",
+	         BIG_CALLS - 1);
+	mcp_handle_line(s, line, strlen(line));
+	nanosleep(&pause, NULL);
+	/* Past MCP_OUTPUT_MAX queued, the worker waits: not every call ran. */
+	pthread_mutex_lock(&gate.lock);
+	calls = gate.calls;
+	ck_assert_uint_eq(gate.results, 0);
+	ck_assert_msg(calls >= 2 && calls < BIG_CALLS - 1,
+	              "%u calls ran while nothing was read: the output is not bounded", calls);
+	gate.open = true;
+	pthread_cond_broadcast(&gate.changed);
+	/* Reading again, every result arrives but the cancelled one's. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (gate.results < BIG_CALLS - 1 &&
+	       pthread_cond_timedwait(&gate.changed, &gate.lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&gate.lock);
+	mcp_server_free(s);
+	ck_assert_uint_eq(gate.calls, BIG_CALLS - 1);
+	ck_assert_uint_eq(gate.results, BIG_CALLS - 1);
+	ck_assert_uint_eq(gate.pings, 1);
+}
+END_TEST
+
 START_TEST(test_utf8)
 {
 	ck_assert(mcp_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
@@ -363,6 +472,7 @@ int main(void)
 	tcase_add_test(tc, test_no_capability);
 	tcase_add_test(tc, test_stop_while_asking);
 	tcase_add_test(tc, test_input_required);
+	tcase_add_test(tc, test_output_blocked);
 	tcase_add_test(tc, test_utf8);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -247,6 +247,11 @@ static const struct bad_case bad_cases[] = {
      "directory) are supported"},
     {"{\"checkpoint\": {\"exclude\": [\"\"]}}",
      "p.json:1:29: checkpoint.exclude[0]: an entry cannot be empty"},
+    {"{\"tools\": {\"corral\": [\"checkpoint_list\", \"checkpoint_rollback\"]}}",
+     "p.json:1:42: tools.corral[1]: unknown corral tool 'checkpoint_rollback' (known: "
+     "checkpoint_list, checkpoint_diff)"},
+    {"{\"tools\": {\"corral\": \"checkpoint_list\"}}",
+     "p.json:1:22: tools.corral: expected an array, got a string"},
     {"{\"description\": \"line\\nbreak\", \"zz\\n\": 1}",
      "p.json:1:32: unknown key 'zz\\x0a' in the top level (expected extends, filesystem, "
      "network, limits, env, rules, tools, checkpoint, audit, description or $schema)"},
@@ -540,6 +545,19 @@ START_TEST(test_list_too_long)
 END_TEST
 
 /* ---- good inputs ---- */
+
+START_TEST(test_corral_tools)
+{
+	struct policy *p = load_ok("{\"tools\": {\"corral\": [\"checkpoint_diff\"]}}");
+
+	ck_assert_uint_eq(p->tools.corral.count, 1);
+	ck_assert_str_eq(p->tools.corral.items[0].value, "checkpoint_diff");
+	policy_free(p);
+	p = load_ok("{}");
+	ck_assert_uint_eq(p->tools.corral.count, 0);
+	policy_free(p);
+}
+END_TEST
 
 START_TEST(test_defaults)
 {
@@ -1238,6 +1256,7 @@ static Suite *policy_suite(void)
 
 	tc = tcase_create("good");
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_corral_tools);
 	tcase_add_test(tc, test_full_policy);
 	tcase_add_test(tc, test_rule_object);
 	tcase_add_test(tc, test_comments_in_odd_places);
