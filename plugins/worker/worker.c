@@ -35,9 +35,13 @@
 #define WORKER_TOOLS_MAX     1024
 /* Tool descriptions and schemas are model-facing text; a plugin that
  * registers megabytes of it is broken. */
-#define WORKER_TOOL_TEXT_MAX   (256u * 1024)
-#define WORKER_MESSAGE_MAX     4096
-#define WORKER_PROGRESS_GAP_NS 100000000LL /* at most 10 progress lines a second */
+#define WORKER_TOOL_TEXT_MAX (256u * 1024)
+#define WORKER_MESSAGE_MAX   4096
+/* Structured results: what corral accepts of the worker's whole answer
+ * (runtime/tools.c: six bytes of JSON per byte of output, the worst case
+ * of escapes). */
+#define WORKER_STRUCTURED_MAX(cap) ((size_t)(cap)*6)
+#define WORKER_PROGRESS_GAP_NS     100000000LL /* at most 10 progress lines a second */
 
 /* A tool as registered, every string owned by the worker. */
 struct worker_tool {
@@ -209,13 +213,14 @@ static bool tool_name_valid(const char *name)
 	return len > 0;
 }
 
-/* Parse a schema the plugin gave; NULL unless it is a JSON object. */
-static cJSON *schema_parse(const char *text)
+/* Parse JSON text the plugin gave, at most @max bytes; NULL unless it is a
+ * JSON object. */
+static cJSON *object_parse(const char *text, size_t max)
 {
 	char *clean;
 	cJSON *json;
 
-	if (strnlen(text, WORKER_TOOL_TEXT_MAX + 1) > WORKER_TOOL_TEXT_MAX)
+	if (strnlen(text, max + 1) > max)
 		return NULL;
 	clean = utf8_sanitize(text, strlen(text));
 	if (clean == NULL)
@@ -227,6 +232,12 @@ static cJSON *schema_parse(const char *text)
 		json = NULL;
 	}
 	return json;
+}
+
+/* A schema the plugin gave: model-facing text, capped like descriptions. */
+static cJSON *schema_parse(const char *text)
+{
+	return object_parse(text, WORKER_TOOL_TEXT_MAX);
 }
 
 static void worker_tool_release(struct worker_tool *t)
@@ -376,7 +387,13 @@ static int host_set_structured(struct corral_call *call, const char *json)
 
 	if (call == NULL || json == NULL)
 		return -EINVAL;
-	parsed = schema_parse(json);
+	/* A result, not a schema: it may carry what the tool captured (exec's
+	 * two streams, each up to the output cap), with JSON escapes. corral
+	 * caps the worker's whole answer at the same bound. */
+	if (strnlen(json, WORKER_STRUCTURED_MAX(call->output_cap) + 1) >
+	    WORKER_STRUCTURED_MAX(call->output_cap))
+		return -E2BIG;
+	parsed = object_parse(json, WORKER_STRUCTURED_MAX(call->output_cap));
 	if (parsed == NULL)
 		return -EINVAL;
 	cJSON_Delete(call->structured);
