@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "mcp.h"
+#include "policy.h"
 #include "session.h"
 
 #include <errno.h>
@@ -31,7 +32,7 @@ const char cmd_serve_usage[] =
     "over stdio: JSON-RPC messages, one per line, on stdin and stdout; logs on stderr.\n"
     "The process is one session (one run): every tools/call goes through the policy's\n"
     "rules, approval, checkpoints, the sandbox and the audit log, like 'corral call'.\n"
-    "Up to 4 calls run at once, each in its own sandbox.\n"
+    "Up to limits.calls calls (default 4) run at once, each in its own sandbox.\n"
     "\n"
     "A call an 'ask' rule matches is put to the user through MCP elicitation when the\n"
     "client supports it, and is refused as needing approval otherwise. A refused or\n"
@@ -184,6 +185,8 @@ int cmd_serve(int argc, char **argv)
 	};
 	struct corral_error err = {0};
 	struct mcp_server *server = NULL;
+	struct policy *limits_policy = NULL;
+	unsigned workers;
 	sigset_t mask, old;
 	int opt, rc, sigfd;
 
@@ -220,7 +223,17 @@ int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, &old);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	rc = mcp_server_new(&ops, MCP_WORKERS_MAX, &server, &err);
+	/* The policy bounds how many calls run at once; the server's threads
+	 * exist before the session (its approver is the server's), so the
+	 * policy is read here for that one number. */
+	rc = policy_load(sopts.policy, &limits_policy, &err);
+	if (rc < 0) {
+		fprintf(stderr, "corral serve: %s\n", err.message);
+		goto out;
+	}
+	workers = limits_policy->limits.calls;
+	policy_free(limits_policy);
+	rc = mcp_server_new(&ops, workers, &server, &err);
 	if (rc < 0) {
 		fprintf(stderr, "corral serve: %s\n", err.message);
 		goto out;

@@ -32,7 +32,7 @@
 /* The longest message line: the largest arguments a call may carry, plus
  * room for the envelope around them. A longer line is refused whole. */
 #define MCP_LINE_MAX    (TOOL_ARGS_MAX + (1u << 20))
-#define MCP_WORKERS_MAX 4    /* tool calls that run at once */
+#define MCP_WORKERS_MAX 16   /* tool calls that run at once (policy limits.calls) */
 #define MCP_QUEUE_MAX   64   /* calls accepted but waiting for a worker */
 #define MCP_PROGRESS_MS 100u /* at least this long between two progress notifications */
 #define MCP_ID_MAX      512u /* bytes of the text of a request id */

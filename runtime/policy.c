@@ -55,8 +55,8 @@ static const char *const tools_keys[] = {"paths", "enable", "disable", "corral",
 const char *const policy_corral_tools[] = {"checkpoint_list", "checkpoint_diff", NULL};
 static const char *const filesystem_keys[] = {"read", "write", "hide", "protect", NULL};
 static const char *const network_keys[] = {"mode", "allow", "unix_sockets", NULL};
-static const char *const limits_keys[] = {"timeout",   "memory",     "processes", "output",
-                                          "file_size", "open_files", "tmp",       NULL};
+static const char *const limits_keys[] = {
+    "timeout", "memory", "processes", "output", "file_size", "open_files", "tmp", "calls", NULL};
 static const char *const env_keys[] = {"pass", "set", NULL};
 static const char *const rules_keys[] = {"default", "allow", "ask", "deny", NULL};
 static const char *const rule_keys[] = {"match",   "decision", "hint", "timeout",
@@ -559,6 +559,7 @@ static struct policy *policy_new(void)
 	p->limits.tmp_size = POLICY_DEFAULT_TMP_SIZE;
 	p->limits.processes = POLICY_DEFAULT_PROCESSES;
 	p->limits.open_files = POLICY_DEFAULT_OPEN_FILES;
+	p->limits.calls = POLICY_DEFAULT_CALLS;
 	p->rules.default_decision = POLICY_DECISION_ASK;
 	p->checkpoint.max_file_size = POLICY_DEFAULT_CKPT_MAX_FILE;
 	p->checkpoint.keep = POLICY_DEFAULT_CKPT_KEEP;
@@ -1015,6 +1016,8 @@ static int apply_limits(struct file *f, const cJSON *v)
 			rc = get_size(f, c, path, 1, &l->tmp_size);
 		else if (strcmp(k, "processes") == 0)
 			rc = get_count(f, c, path, 1, POLICY_PROCESSES_MAX, &l->processes);
+		else if (strcmp(k, "calls") == 0)
+			rc = get_count(f, c, path, 1, POLICY_CALLS_MAX, &l->calls);
 		else
 			rc = get_count(f, c, path, POLICY_OPEN_FILES_MIN, POLICY_OPEN_FILES_MAX,
 			               &l->open_files);
@@ -1848,6 +1851,7 @@ char *policy_to_json(const struct policy *p, bool pretty)
 		put(o, "output", size_json(p->limits.output), &ok);
 		put(o, "file_size", size_json(p->limits.file_size), &ok);
 		put(o, "open_files", cJSON_CreateNumber(p->limits.open_files), &ok);
+		put(o, "calls", cJSON_CreateNumber(p->limits.calls), &ok);
 		put(o, "tmp", size_json(p->limits.tmp_size), &ok);
 	}
 	put(root, "limits", o, &ok);

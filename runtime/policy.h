@@ -31,13 +31,15 @@
 #define POLICY_LIST_MAX    4096       /* entries in any one list */
 
 /* Safe defaults, used where no policy in the chain sets a value. */
-#define POLICY_DEFAULT_TIMEOUT_MS      (120u * 1000u)      /* "120s" */
-#define POLICY_DEFAULT_MEMORY          (2ull << 30)        /* "2GiB" */
-#define POLICY_DEFAULT_PROCESSES       256u                /* tasks */
-#define POLICY_DEFAULT_OUTPUT          (1ull << 20)        /* "1MiB" per stream */
-#define POLICY_DEFAULT_FILE_SIZE       (1ull << 30)        /* "1GiB" */
-#define POLICY_DEFAULT_OPEN_FILES      1024u               /* descriptors */
-#define POLICY_DEFAULT_TMP_SIZE        (256ull << 20)      /* "256MiB" */
+#define POLICY_DEFAULT_TIMEOUT_MS      (120u * 1000u) /* "120s" */
+#define POLICY_DEFAULT_MEMORY          (2ull << 30)   /* "2GiB" */
+#define POLICY_DEFAULT_PROCESSES       256u           /* tasks */
+#define POLICY_DEFAULT_OUTPUT          (1ull << 20)   /* "1MiB" per stream */
+#define POLICY_DEFAULT_FILE_SIZE       (1ull << 30)   /* "1GiB" */
+#define POLICY_DEFAULT_OPEN_FILES      1024u          /* descriptors */
+#define POLICY_DEFAULT_TMP_SIZE        (256ull << 20) /* "256MiB" */
+#define POLICY_DEFAULT_CALLS           4u             /* calls at once in corral serve */
+#define POLICY_CALLS_MAX               16u
 #define POLICY_DEFAULT_CKPT_MAX_FILE   (10ull << 20)       /* "10MiB" */
 #define POLICY_DEFAULT_CKPT_KEEP       100u                /* checkpoints */
 #define POLICY_DEFAULT_CKPT_MAX_AGE_MS (14ull * 86400000u) /* "14d" */
@@ -110,6 +112,7 @@ struct policy_limits {
 	uint64_t tmp_size;   /* size of the private /tmp, bytes */
 	uint32_t processes;  /* tasks alive at once */
 	uint32_t open_files; /* descriptors per process */
+	uint32_t calls;      /* tool calls one corral serve runs at once */
 };
 
 struct policy {

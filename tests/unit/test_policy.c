@@ -272,6 +272,8 @@ static const struct bad_case bad_cases[] = {
      "p.json:1:26: limits.processes: expected a whole number from 1 to 65536, got a string"},
     {"{\"limits\": {\"open_files\": 2}}",
      "p.json:1:27: limits.open_files: expected a whole number from 3 to 1048576, got 2"},
+    {"{\"limits\": {\"calls\": 17}}",
+     "p.json:1:22: limits.calls: expected a whole number from 1 to 16, got 17"},
     {"{\"checkpoint\": {\"keep\": 0}}",
      "p.json:1:25: checkpoint.keep: expected a whole number from 1 to 100000, got 0"},
 
@@ -572,6 +574,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(p->limits.file_size, 1ull << 30);
 	ck_assert_uint_eq(p->limits.open_files, 1024);
 	ck_assert_uint_eq(p->limits.tmp_size, 256ull << 20);
+	ck_assert_uint_eq(p->limits.calls, 4);
 	ck_assert_int_eq(p->network.mode, POLICY_NET_NONE);
 	ck_assert_int_eq(p->rules.default_decision, POLICY_DECISION_ASK);
 	ck_assert_uint_eq(p->checkpoint.max_file_size, 10ull << 20);
@@ -597,7 +600,7 @@ START_TEST(test_full_policy)
 	    "\"*.github.com:443\"]},\n"
 	    "  \"limits\": {\"timeout\": \"1h30m\", \"memory\": \"1.5GiB\", \"processes\": 64,\n"
 	    "             \"output\": 65536, \"file_size\": \"10MB\", \"open_files\": 256,\n"
-	    "             \"tmp\": \"64 MiB\"},\n"
+	    "             \"tmp\": \"64 MiB\", \"calls\": 2},\n"
 	    "  \"env\": {\"pass\": [\"PATH\", \"_X1\"], \"set\": {\"HOME\": \"/home/agent\"}},\n"
 	    "  \"rules\": {\"default\": \"deny\", \"allow\": [\"read_file\", \"exec(git "
 	    "status)\"],\n"
@@ -620,6 +623,7 @@ START_TEST(test_full_policy)
 	ck_assert_uint_eq(p->limits.file_size, 10000000);
 	ck_assert_uint_eq(p->limits.open_files, 256);
 	ck_assert_uint_eq(p->limits.tmp_size, 64ull << 20);
+	ck_assert_uint_eq(p->limits.calls, 2);
 	ck_assert_uint_eq(p->env.pass.count, 2);
 	ck_assert_str_eq(p->env.set[0].name, "HOME");
 	ck_assert_str_eq(p->env.set[0].value, "/home/agent");
