@@ -1010,6 +1010,8 @@ out:
 			break;
 		}
 	stopping = s->stopping;
+	if (stopping)
+		pthread_cond_broadcast(&s->answered); /* mcp_server_free() waits for this */
 	pthread_mutex_unlock(&s->lock);
 	if (gone && !stopping) {
 		/* Tell the client to close the question nobody waits on. */
@@ -1551,6 +1553,14 @@ void mcp_server_free(struct mcp_server *s)
 	s->out_stopping = true;
 	pthread_cond_broadcast(&s->out_room);
 	pthread_mutex_unlock(&s->out_lock);
+	/* A question being asked ends now (an asker blocked on output room
+	 * was just let go). Wait until every asker has left it, since the
+	 * approver may run in a thread the server does not join (a front
+	 * end's own), which must not touch a freed server. */
+	pthread_mutex_lock(&s->lock);
+	while (s->pending)
+		pthread_cond_wait(&s->answered, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < s->nworkers; i++)
 		pthread_join(s->threads[i], NULL);
 	if (s->writer_started) {
