@@ -99,6 +99,7 @@ struct ckpt_info {
 	char head[256]; /* the user's HEAD, as ckpt_entry.head */
 	size_t files;   /* files and links captured */
 	size_t hashed;  /* of those, read and hashed (the rest came from the cache) */
+	size_t trees;   /* directories whose tree was built (the rest kept theirs) */
 	struct ckpt_skiplist skipped;
 };
 

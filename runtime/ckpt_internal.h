@@ -96,6 +96,10 @@ int ckpt_commit_skips(struct ckpt_store *s, const git_oid *commit, struct ckpt_s
 void ckpt_skiplist_release(struct ckpt_skiplist *l);
 int ckpt_skiplist_add(struct ckpt_skiplist *l, const char *path, enum ckpt_skip_reason r);
 
+/* Drop the tree cache (the trees of the last walk, by directory): gc calls
+ * it before it prunes, since the trees it names may be pruned. Lock held. */
+void ckpt_trees_forget(struct ckpt_store *s);
+
 /* Remove stale lock and temp files in the store (lock held); how many. */
 size_t ckpt_clean_stale(struct ckpt_store *s);
 

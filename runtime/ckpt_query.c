@@ -339,6 +339,9 @@ int ckpt_gc(struct ckpt_store *s, struct ckpt_gc_report *out, struct corral_erro
 	rep.removed = ckpt_clean_stale(s);
 	if ((rc = ckpt_retention(s, &rep.dropped, &rep.kept, err)) < 0)
 		goto out;
+	/* The tree cache may name trees of dry runs and diffs that no
+	 * checkpoint holds: prune removes them, so the cache goes first. */
+	ckpt_trees_forget(s);
 	if (git_packbuilder_new(&pb, s->repo) < 0 ||
 	    git_reference_iterator_glob_new(&it, s->repo, "refs/checkpoints/*") < 0) {
 		rc = ckpt_git_error(err, "cannot start packing");

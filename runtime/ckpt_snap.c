@@ -23,6 +23,14 @@
 #define CKPT_IGNORE_FILE_MAX (1u * 1024 * 1024)
 /* Deepest directory nesting walked. */
 #define CKPT_DEPTH_MAX 256
+/* The tree cache: "trees" in the store, written beside the stat cache. */
+#define CKPT_TREES_FILE  "trees"
+#define CKPT_TREES_TMP   "tmp_trees" /* swept by clean_stale if left behind */
+#define CKPT_TREES_MAGIC "CTREES1\n"
+/* Largest tree cache read; a larger one is ignored (every tree is rebuilt). */
+#define CKPT_TREES_FILE_MAX (256u * 1024 * 1024)
+/* Bytes of the stat cache's trailing checksum, which stamps the tree cache. */
+#define CKPT_STAMP_LEN 20
 
 int ckpt_skiplist_add(struct ckpt_skiplist *l, const char *path, enum ckpt_skip_reason r)
 {
@@ -188,8 +196,38 @@ struct walk_entry {
 	uint16_t mode;
 };
 
+/* One directory of the last walk: its tree and how many entries it had. */
+struct dir_rec {
+	char *path; /* relative, with its trailing '/'; "" for the root */
+	git_oid oid;
+	uint32_t count;
+};
+
+/*
+ * The trees of the last walk, by directory. A directory whose captured
+ * entries all hit the stat cache, whose subdirectories all kept their
+ * trees, and which has as many entries as it had, has exactly the entries
+ * of its last tree (each one found there, none more), so it keeps that
+ * tree's id without building it again. The cache is valid only for the
+ * stat cache it was written with (the stamp: the stat cache file's
+ * checksum), so a crash between the two writes, or a stat cache written by
+ * anything else, only costs a rebuild.
+ */
+struct dir_cache {
+	struct dir_rec *recs;
+	size_t count;
+	size_t *slots; /* open addressing: index + 1 into recs, 0 free */
+	size_t nslots;
+	unsigned char stamp[CKPT_STAMP_LEN];
+	bool loaded;
+};
+
 struct walk {
 	struct ckpt_store *s;
+	struct dir_cache prev; /* the trees of the last walk */
+	struct dir_rec *dirs;  /* the trees of this walk */
+	size_t ndirs, capdirs;
+	size_t rebuilt;             /* directories whose tree was built again */
 	struct ckpt_ignore ign;     /* .gitignore files and .git/info/exclude */
 	struct ckpt_ignore exclude; /* checkpoint.exclude: no negation wins over it */
 	struct walk_entry *entries;
@@ -205,6 +243,239 @@ struct walk {
 static int nomem(struct corral_error *err)
 {
 	return corral_error_set(err, CORRAL_E_NOMEM, 0, "out of memory");
+}
+
+/* ---- the tree cache ---- */
+
+static uint64_t path_hash(const char *p)
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+static const struct dir_rec *dir_cache_find(const struct dir_cache *c, const char *path)
+{
+	if (!c->nslots)
+		return NULL;
+	for (size_t i = path_hash(path) & (c->nslots - 1);; i = (i + 1) & (c->nslots - 1)) {
+		size_t v = c->slots[i];
+		if (!v)
+			return NULL;
+		if (strcmp(c->recs[v - 1].path, path) == 0)
+			return &c->recs[v - 1];
+	}
+}
+
+static void dir_recs_free(struct dir_rec *recs, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(recs[i].path);
+	free(recs);
+}
+
+static void dir_cache_release(struct dir_cache *c)
+{
+	dir_recs_free(c->recs, c->count);
+	free(c->slots);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The stat cache file's trailing checksum; false when there is none. */
+static bool index_stamp(struct ckpt_store *s, unsigned char out[CKPT_STAMP_LEN])
+{
+	char *p = ckpt_path(s->dir, "index");
+	struct stat st;
+	bool ok = false;
+	int fd;
+
+	if (!p)
+		return false;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(p);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > CKPT_STAMP_LEN)
+		ok = pread(fd, out, CKPT_STAMP_LEN, st.st_size - CKPT_STAMP_LEN) == CKPT_STAMP_LEN;
+	close(fd);
+	return ok;
+}
+
+/* Read the tree cache; any problem with it leaves the cache empty (every
+ * tree is then built), since it only saves work. */
+static int dir_cache_load(struct walk *w)
+{
+	struct dir_cache *c = &w->prev;
+	unsigned char stamp[CKPT_STAMP_LEN];
+	const size_t hdr = sizeof(CKPT_TREES_MAGIC) - 1 + CKPT_STAMP_LEN;
+	char *p = ckpt_path(w->s->dir, CKPT_TREES_FILE), *buf = NULL;
+	size_t len = 0, off, cap = 0;
+	struct stat st;
+	int fd = -1, rc = 0;
+
+	if (!p)
+		return -1;
+	if (!index_stamp(w->s, stamp))
+		goto out;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < hdr ||
+	    (uint64_t)st.st_size > CKPT_TREES_FILE_MAX)
+		goto out;
+	if (!(buf = malloc((size_t)st.st_size))) {
+		rc = -1;
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		len += (size_t)n;
+	}
+	if (memcmp(buf, CKPT_TREES_MAGIC, sizeof(CKPT_TREES_MAGIC) - 1) != 0 ||
+	    memcmp(buf + sizeof(CKPT_TREES_MAGIC) - 1, stamp, CKPT_STAMP_LEN) != 0)
+		goto out;
+	/* Records: 20-byte id, then count and path length (uint32, host
+	 * order: the file never leaves this machine), then the path. */
+	for (off = hdr; off < len;) {
+		uint32_t count, plen;
+		struct dir_rec *r;
+		if (len - off < GIT_OID_RAWSZ + 8)
+			goto bad;
+		memcpy(&count, buf + off + GIT_OID_RAWSZ, 4);
+		memcpy(&plen, buf + off + GIT_OID_RAWSZ + 4, 4);
+		if (plen >= PATH_MAX || len - off - GIT_OID_RAWSZ - 8 < plen ||
+		    memchr(buf + off + GIT_OID_RAWSZ + 8, '\0', plen))
+			goto bad;
+		if (c->count == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct dir_rec *nr = realloc(c->recs, ncap * sizeof(*nr));
+			if (!nr) {
+				rc = -1;
+				goto bad;
+			}
+			c->recs = nr;
+			cap = ncap;
+		}
+		r = &c->recs[c->count];
+		if (!(r->path = strndup(buf + off + GIT_OID_RAWSZ + 8, plen))) {
+			rc = -1;
+			goto bad;
+		}
+		git_oid_fromraw(&r->oid, (const unsigned char *)buf + off);
+		r->count = count;
+		c->count++;
+		off += GIT_OID_RAWSZ + 8 + plen;
+	}
+	for (c->nslots = 64; c->nslots < c->count * 2; c->nslots *= 2)
+		;
+	if (!(c->slots = calloc(c->nslots, sizeof(*c->slots)))) {
+		rc = -1;
+		goto bad;
+	}
+	for (size_t i = 0; i < c->count; i++) {
+		size_t j = path_hash(c->recs[i].path) & (c->nslots - 1);
+		while (c->slots[j])
+			j = (j + 1) & (c->nslots - 1);
+		c->slots[j] = i + 1;
+	}
+	memcpy(c->stamp, stamp, CKPT_STAMP_LEN);
+	c->loaded = true;
+	goto out;
+bad:
+	dir_cache_release(c);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	free(p);
+	return rc;
+}
+
+void ckpt_trees_forget(struct ckpt_store *s)
+{
+	char *p = ckpt_path(s->dir, CKPT_TREES_FILE);
+
+	if (p)
+		unlink(p);
+	free(p);
+}
+
+/* Remember one directory's tree for the next walk. */
+static int dir_add(struct walk *w, const git_oid *oid, uint32_t count)
+{
+	if (w->ndirs == w->capdirs) {
+		size_t ncap = w->capdirs ? w->capdirs * 2 : 64;
+		struct dir_rec *n = realloc(w->dirs, ncap * sizeof(*n));
+		if (!n)
+			return -1;
+		w->dirs = n;
+		w->capdirs = ncap;
+	}
+	if (!(w->dirs[w->ndirs].path = strdup(w->path)))
+		return -1;
+	git_oid_cpy(&w->dirs[w->ndirs].oid, oid);
+	w->dirs[w->ndirs].count = count;
+	w->ndirs++;
+	return 0;
+}
+
+/*
+ * Write this walk's trees, stamped with the stat cache as it is now, when
+ * they differ from the ones read. A temp file renamed over the old one: a
+ * reader sees the old cache or the new one. Failing to write it is not an
+ * error for the snapshot (the old cache is removed, so nothing stale can be
+ * used); it only makes the next walk build every tree.
+ */
+static void dir_cache_write(struct walk *w)
+{
+	unsigned char stamp[CKPT_STAMP_LEN];
+	char *path = ckpt_path(w->s->dir, CKPT_TREES_FILE);
+	char *tmp = ckpt_path(w->s->dir, CKPT_TREES_TMP);
+	bool ok = false;
+	FILE *f = NULL;
+	int fd = -1;
+
+	if (!path || !tmp)
+		goto out;
+	if (!index_stamp(w->s, stamp)) {
+		unlink(path);
+		goto out;
+	}
+	if (w->prev.loaded && w->rebuilt == 0 && w->ndirs == w->prev.count &&
+	    memcmp(stamp, w->prev.stamp, CKPT_STAMP_LEN) == 0)
+		goto out; /* nothing changed: the cache on disk is this walk's */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		unlink(path);
+		goto out;
+	}
+	fd = -1;
+	ok = fwrite(CKPT_TREES_MAGIC, 1, sizeof(CKPT_TREES_MAGIC) - 1, f) ==
+	         sizeof(CKPT_TREES_MAGIC) - 1 &&
+	     fwrite(stamp, 1, CKPT_STAMP_LEN, f) == CKPT_STAMP_LEN;
+	for (size_t i = 0; ok && i < w->ndirs; i++) {
+		const struct dir_rec *r = &w->dirs[i];
+		uint32_t plen = (uint32_t)strlen(r->path);
+		ok = fwrite(r->oid.id, 1, GIT_OID_RAWSZ, f) == GIT_OID_RAWSZ &&
+		     fwrite(&r->count, 4, 1, f) == 1 && fwrite(&plen, 4, 1, f) == 1 &&
+		     fwrite(r->path, 1, plen, f) == plen;
+	}
+	if (fclose(f) != 0)
+		ok = false;
+	f = NULL;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		unlink(path);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	free(tmp);
 }
 
 static bool ts_before(const struct timespec *a, const struct timespec *b)
@@ -326,15 +597,43 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk_dir(struct walk *w, int dfd, git_oid *tree, struct corral_error *err);
+/* What one directory's walk collects for its tree. */
+struct dir_ents {
+	struct dir_ent {
+		const char *name; /* owned by walk_dir */
+		git_oid oid;
+		uint16_t mode;
+	} * items;
+	size_t count, cap;
+	bool clean; /* every entry is as the last walk saw it */
+};
 
-static int walk_one(struct walk *w, int dfd, const char *name, git_treebuilder *tb,
+static int ents_add(struct dir_ents *d, const char *name, const git_oid *oid, uint16_t mode)
+{
+	if (d->count == d->cap) {
+		size_t ncap = d->cap ? d->cap * 2 : 32;
+		struct dir_ent *n = realloc(d->items, ncap * sizeof(*n));
+		if (!n)
+			return -1;
+		d->items = n;
+		d->cap = ncap;
+	}
+	d->items[d->count].name = name;
+	git_oid_cpy(&d->items[d->count].oid, oid);
+	d->items[d->count].mode = mode;
+	d->count++;
+	return 0;
+}
+
+static int walk_dir(struct walk *w, int dfd, git_oid *tree, bool *kept, struct corral_error *err);
+
+static int walk_one(struct walk *w, int dfd, const char *name, struct dir_ents *de,
                     struct corral_error *err)
 {
 	size_t plen = strlen(w->path), nlen = strlen(name);
 	const git_index_entry *ce;
 	struct stat st, gst;
-	bool unreadable = false;
+	bool unreadable = false, kept = false;
 	git_oid oid;
 	uint16_t mode;
 	int rc = 0;
@@ -382,12 +681,13 @@ static int walk_one(struct walk *w, int dfd, const char *name, git_treebuilder *
 		}
 		strcat(w->path, "/");
 		w->depth++;
-		rc = walk_dir(w, sub, &oid, err);
+		rc = walk_dir(w, sub, &oid, &kept, err);
 		w->depth--;
 		close(sub);
 		w->path[plen + nlen] = '\0';
-		if (rc == 0 && git_treebuilder_insert(NULL, tb, name, &oid, GIT_FILEMODE_TREE) < 0)
-			rc = ckpt_git_error(err, "cannot build a tree");
+		if (rc == 0 && ents_add(de, name, &oid, GIT_FILEMODE_TREE) < 0)
+			rc = nomem(err);
+		de->clean = de->clean && kept;
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
@@ -411,6 +711,7 @@ static int walk_one(struct walk *w, int dfd, const char *name, git_treebuilder *
 		git_oid_cpy(&oid, &ce->id);
 	} else {
 		w->misses++;
+		de->clean = false;
 		rc = S_ISLNK(st.st_mode) ? blob_of_link(w, dfd, name, &oid, &unreadable, err)
 		                         : blob_of_file(w, dfd, name, &st, &oid, &unreadable, err);
 		if (rc < 0)
@@ -424,15 +725,19 @@ static int walk_one(struct walk *w, int dfd, const char *name, git_treebuilder *
 		rc = nomem(err);
 		goto out;
 	}
-	if (git_treebuilder_insert(NULL, tb, name, &oid, mode) < 0)
-		rc = ckpt_git_error(err, "cannot build a tree");
+	if (ents_add(de, name, &oid, mode) < 0)
+		rc = nomem(err);
 out:
 	w->path[plen] = '\0';
 	return rc;
 }
 
-static int walk_dir(struct walk *w, int dfd, git_oid *tree, struct corral_error *err)
+/* Walk the directory @dfd (at w->path) into *@tree; *@kept: the tree is
+ * the one the last walk made for it (see struct dir_cache). */
+static int walk_dir(struct walk *w, int dfd, git_oid *tree, bool *kept, struct corral_error *err)
 {
+	const struct dir_rec *prev = dir_cache_find(&w->prev, w->path);
+	struct dir_ents ents = {.clean = prev != NULL};
 	size_t mark = w->ign.count, n = 0, cap = 0;
 	git_treebuilder *tb = NULL;
 	char **names = NULL;
@@ -473,15 +778,34 @@ static int walk_dir(struct walk *w, int dfd, git_oid *tree, struct corral_error 
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_name);
-	if (git_treebuilder_new(&tb, w->s->repo, NULL) < 0) {
-		rc = ckpt_git_error(err, "cannot build a tree");
-		goto out;
-	}
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = walk_one(w, dfd, names[i], tb, err);
-	if (rc == 0 && git_treebuilder_write(tree, tb) < 0)
-		rc = ckpt_git_error(err, "cannot write a tree");
+		rc = walk_one(w, dfd, names[i], &ents, err);
+	if (rc < 0)
+		goto out;
+	*kept = ents.clean && ents.count == prev->count;
+	if (*kept) {
+		git_oid_cpy(tree, &prev->oid);
+	} else {
+		w->rebuilt++;
+		if (git_treebuilder_new(&tb, w->s->repo, NULL) < 0) {
+			rc = ckpt_git_error(err, "cannot build a tree");
+			goto out;
+		}
+		for (size_t i = 0; i < ents.count; i++)
+			if (git_treebuilder_insert(NULL, tb, ents.items[i].name, &ents.items[i].oid,
+			                           ents.items[i].mode) < 0) {
+				rc = ckpt_git_error(err, "cannot build a tree");
+				goto out;
+			}
+		if (git_treebuilder_write(tree, tb) < 0) {
+			rc = ckpt_git_error(err, "cannot write a tree");
+			goto out;
+		}
+	}
+	if (dir_add(w, tree, (uint32_t)ents.count) < 0)
+		rc = nomem(err);
 out:
+	free(ents.items);
 	git_treebuilder_free(tb);
 	closedir(d);
 	for (size_t i = 0; i < n; i++)
@@ -529,6 +853,8 @@ static void walk_release(struct walk *w)
 	for (size_t i = 0; i < w->count; i++)
 		free(w->entries[i].path);
 	free(w->entries);
+	dir_recs_free(w->dirs, w->ndirs);
+	dir_cache_release(&w->prev);
 }
 
 static int walk_setup(struct walk *w, struct corral_error *err)
@@ -545,6 +871,8 @@ static int walk_setup(struct walk *w, struct corral_error *err)
 	free(idx);
 	if (git_index_read(w->s->index, 0) < 0)
 		return ckpt_git_error(err, "cannot read the stat cache");
+	if (dir_cache_load(w) < 0)
+		return nomem(err);
 	for (size_t i = 0; i < w->s->exclude_count; i++) {
 		char *copy = strdup(w->s->exclude[i]);
 		if (!copy || ignore_add(&w->exclude, "", copy) < 0) {
@@ -655,20 +983,23 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 	git_oid root, commit;
 	uint64_t seq = 0;
 	char *msg = NULL, *refname = NULL;
-	bool same = false;
+	bool same = false, kept;
 	int rc;
 
-	if ((rc = walk_setup(&w, err)) < 0 || (rc = walk_dir(&w, s->ws_fd, &root, err)) < 0)
+	if ((rc = walk_setup(&w, err)) < 0 || (rc = walk_dir(&w, s->ws_fd, &root, &kept, err)) < 0)
 		goto out;
 	ckpt_fault("take-walk");
 	if (tree_out)
 		git_oid_cpy(tree_out, &root);
 	if (!call) {
 		/* Only a tree: the cache may still be refreshed. */
-		if ((rc = cache_write(&w, err)) == 0 && info) {
+		if ((rc = cache_write(&w, err)) == 0)
+			dir_cache_write(&w);
+		if (rc == 0 && info) {
 			memset(info, 0, sizeof(*info));
 			info->files = w.count;
 			info->hashed = w.hashed;
+			info->trees = w.rebuilt;
 			info->skipped = skipped;
 			memset(&skipped, 0, sizeof(skipped));
 		}
@@ -738,6 +1069,7 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 	}
 	if ((rc = cache_write(&w, err)) < 0)
 		goto out;
+	dir_cache_write(&w);
 	ckpt_fault("take-index");
 	if (journal && (rc = ckpt_journal_append(s, &e, err)) < 0)
 		goto out;
@@ -755,6 +1087,7 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 		snprintf(info->head, sizeof(info->head), "%s", head);
 		info->files = w.count;
 		info->hashed = w.hashed;
+		info->trees = w.rebuilt;
 		info->skipped = skipped;
 		memset(&skipped, 0, sizeof(skipped));
 	}
