@@ -357,11 +357,12 @@ int ckpt_gc(struct ckpt_store *s, struct ckpt_gc_report *out, struct corral_erro
 	}
 	/* The stat cache names blobs too (a diff or a dry run may have made
 	 * them): keep those, or a cache hit would name a missing object. */
-	if (git_index_read(s->index, 0) == 0 && git_repository_odb(&odb, s->repo) == 0) {
-		for (size_t i = 0; i < git_index_entrycount(s->index) && rc == 0; i++) {
-			const git_index_entry *e = git_index_get_byindex(s->index, i);
-			if (git_odb_exists(odb, &e->id) &&
-			    git_packbuilder_insert(pb, &e->id, NULL) < 0)
+	if ((rc = ckpt_stat_read(s, err)) < 0)
+		goto out;
+	if (git_repository_odb(&odb, s->repo) == 0) {
+		for (size_t i = 0; i < s->stat.count && rc == 0; i++) {
+			const git_oid *id = &s->stat.entries[i].oid;
+			if (git_odb_exists(odb, id) && git_packbuilder_insert(pb, id, NULL) < 0)
 				rc = ckpt_git_error(err, "cannot pack a cached file");
 		}
 		git_odb_free(odb);

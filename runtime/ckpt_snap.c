@@ -29,8 +29,6 @@
 #define CKPT_TREES_MAGIC "CTREES1\n"
 /* Largest tree cache read; a larger one is ignored (every tree is rebuilt). */
 #define CKPT_TREES_FILE_MAX (256u * 1024 * 1024)
-/* Bytes of the stat cache's trailing checksum, which stamps the tree cache. */
-#define CKPT_STAMP_LEN 20
 
 int ckpt_skiplist_add(struct ckpt_skiplist *l, const char *path, enum ckpt_skip_reason r)
 {
@@ -189,13 +187,6 @@ static bool ignore_match(const struct ckpt_ignore *ig, const char *rel, bool is_
 
 /* ---- the walk ---- */
 
-struct walk_entry {
-	char *path;
-	struct stat st;
-	git_oid oid;
-	uint16_t mode;
-};
-
 /* One directory of the last walk: its tree and how many entries it had. */
 struct dir_rec {
 	char *path; /* relative, with its trailing '/'; "" for the root */
@@ -209,9 +200,8 @@ struct dir_rec {
  * trees, and which has as many entries as it had, has exactly the entries
  * of its last tree (each one found there, none more), so it keeps that
  * tree's id without building it again. The cache is valid only for the
- * stat cache it was written with (the stamp: the stat cache file's
- * checksum), so a crash between the two writes, or a stat cache written by
- * anything else, only costs a rebuild.
+ * stat cache it was written with (the stamp of that write), so a crash between the two writes, or a
+ * stat cache written by anything else, only costs a rebuild.
  */
 struct dir_cache {
 	struct dir_rec *recs;
@@ -227,14 +217,13 @@ struct walk {
 	struct dir_cache prev; /* the trees of the last walk */
 	struct dir_rec *dirs;  /* the trees of this walk */
 	size_t ndirs, capdirs;
-	size_t rebuilt;             /* directories whose tree was built again */
-	struct ckpt_ignore ign;     /* .gitignore files and .git/info/exclude */
-	struct ckpt_ignore exclude; /* checkpoint.exclude: no negation wins over it */
-	struct walk_entry *entries;
+	size_t rebuilt;                  /* directories whose tree was built again */
+	struct ckpt_ignore ign;          /* .gitignore files and .git/info/exclude */
+	struct ckpt_ignore exclude;      /* checkpoint.exclude: no negation wins over it */
+	struct ckpt_stat_entry *entries; /* paths owned */
 	size_t count, cap;
 	size_t misses; /* entries the cache could not vouch for */
 	size_t hashed;
-	struct timespec index_mtime;
 	struct ckpt_skiplist *skipped;
 	char path[PATH_MAX];
 	int depth;
@@ -283,26 +272,6 @@ static void dir_cache_release(struct dir_cache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The stat cache file's trailing checksum; false when there is none. */
-static bool index_stamp(struct ckpt_store *s, unsigned char out[CKPT_STAMP_LEN])
-{
-	char *p = ckpt_path(s->dir, "index");
-	struct stat st;
-	bool ok = false;
-	int fd;
-
-	if (!p)
-		return false;
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(p);
-	if (fd < 0)
-		return false;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > CKPT_STAMP_LEN)
-		ok = pread(fd, out, CKPT_STAMP_LEN, st.st_size - CKPT_STAMP_LEN) == CKPT_STAMP_LEN;
-	close(fd);
-	return ok;
-}
-
 /* Read the tree cache; any problem with it leaves the cache empty (every
  * tree is then built), since it only saves work. */
 static int dir_cache_load(struct walk *w)
@@ -317,7 +286,7 @@ static int dir_cache_load(struct walk *w)
 
 	if (!p)
 		return -1;
-	if (!index_stamp(w->s, stamp))
+	if (!ckpt_stat_stamp(w->s, stamp))
 		goto out;
 	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < hdr ||
@@ -441,7 +410,7 @@ static void dir_cache_write(struct walk *w)
 
 	if (!path || !tmp)
 		goto out;
-	if (!index_stamp(w->s, stamp)) {
+	if (!ckpt_stat_stamp(w->s, stamp)) {
 		unlink(path);
 		goto out;
 	}
@@ -486,16 +455,15 @@ static bool ts_before(const struct timespec *a, const struct timespec *b)
 /* Does the cache entry still describe the file? An entry whose mtime is not
  * older than the cache file itself may have changed within the same tick
  * after it was hashed (the racy-git case), so it does not count. */
-static bool cache_hit(const struct walk *w, const git_index_entry *e, const struct stat *st,
+static bool cache_hit(const struct walk *w, const struct ckpt_stat_entry *e, const struct stat *st,
                       uint16_t mode)
 {
-	return e && e->mode == mode && e->file_size == (uint32_t)st->st_size &&
-	       e->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
-	       e->mtime.nanoseconds == (uint32_t)st->st_mtim.tv_nsec &&
-	       e->ctime.seconds == (int32_t)st->st_ctim.tv_sec &&
-	       e->ctime.nanoseconds == (uint32_t)st->st_ctim.tv_nsec &&
-	       e->ino == (uint32_t)st->st_ino && e->dev == (uint32_t)st->st_dev &&
-	       ts_before(&st->st_mtim, &w->index_mtime);
+	return e && e->mode == mode && e->size == (uint64_t)st->st_size &&
+	       e->mtime_s == (int64_t)st->st_mtim.tv_sec &&
+	       e->mtime_ns == (uint32_t)st->st_mtim.tv_nsec &&
+	       e->ctime_s == (int64_t)st->st_ctim.tv_sec &&
+	       e->ctime_ns == (uint32_t)st->st_ctim.tv_nsec && e->ino == (uint64_t)st->st_ino &&
+	       e->dev == (uint64_t)st->st_dev && ts_before(&st->st_mtim, &w->s->stat.mtime);
 }
 
 static int blob_of_file(struct walk *w, int dfd, const char *name, const struct stat *st,
@@ -564,19 +532,28 @@ static int blob_of_link(struct walk *w, int dfd, const char *name, git_oid *oid,
 static int add_entry(struct walk *w, const char *path, const struct stat *st, const git_oid *oid,
                      uint16_t mode)
 {
+	struct ckpt_stat_entry *e;
+
 	if (w->count == w->cap) {
 		size_t ncap = w->cap ? w->cap * 2 : 1024;
-		struct walk_entry *n = realloc(w->entries, ncap * sizeof(*n));
+		struct ckpt_stat_entry *n = realloc(w->entries, ncap * sizeof(*n));
 		if (!n)
 			return -1;
 		w->entries = n;
 		w->cap = ncap;
 	}
-	if (!(w->entries[w->count].path = strdup(path)))
+	e = &w->entries[w->count];
+	if (!(e->path = strdup(path)))
 		return -1;
-	w->entries[w->count].st = *st;
-	git_oid_cpy(&w->entries[w->count].oid, oid);
-	w->entries[w->count].mode = mode;
+	e->mtime_s = (int64_t)st->st_mtim.tv_sec;
+	e->mtime_ns = (uint32_t)st->st_mtim.tv_nsec;
+	e->ctime_s = (int64_t)st->st_ctim.tv_sec;
+	e->ctime_ns = (uint32_t)st->st_ctim.tv_nsec;
+	e->size = (uint64_t)st->st_size;
+	e->ino = (uint64_t)st->st_ino;
+	e->dev = (uint64_t)st->st_dev;
+	e->mode = mode;
+	git_oid_cpy(&e->oid, oid);
 	w->count++;
 	return 0;
 }
@@ -631,7 +608,7 @@ static int walk_one(struct walk *w, int dfd, const char *name, struct dir_ents *
                     struct corral_error *err)
 {
 	size_t plen = strlen(w->path), nlen = strlen(name);
-	const git_index_entry *ce;
+	const struct ckpt_stat_entry *ce;
 	struct stat st, gst;
 	bool unreadable = false, kept = false;
 	git_oid oid;
@@ -706,9 +683,9 @@ static int walk_one(struct walk *w, int dfd, const char *name, struct dir_ents *
 	mode = S_ISLNK(st.st_mode)      ? GIT_FILEMODE_LINK
 	       : (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE
 	                                : GIT_FILEMODE_BLOB;
-	ce = git_index_get_bypath(w->s->index, w->path, 0);
+	ce = ckpt_stat_find(&w->s->stat, w->path);
 	if (cache_hit(w, ce, &st, mode)) {
-		git_oid_cpy(&oid, &ce->id);
+		git_oid_cpy(&oid, &ce->oid);
 	} else {
 		w->misses++;
 		de->clean = false;
@@ -818,30 +795,9 @@ out:
 /* Replace the stat cache with what the walk saw, when it differs. */
 static int cache_write(struct walk *w, struct corral_error *err)
 {
-	if (w->misses == 0 && w->count == git_index_entrycount(w->s->index))
+	if (w->misses == 0 && w->count == w->s->stat.count)
 		return 0;
-	git_index_clear(w->s->index);
-	for (size_t i = 0; i < w->count; i++) {
-		const struct walk_entry *we = &w->entries[i];
-		git_index_entry e = {0};
-		e.ctime.seconds = (int32_t)we->st.st_ctim.tv_sec;
-		e.ctime.nanoseconds = (uint32_t)we->st.st_ctim.tv_nsec;
-		e.mtime.seconds = (int32_t)we->st.st_mtim.tv_sec;
-		e.mtime.nanoseconds = (uint32_t)we->st.st_mtim.tv_nsec;
-		e.dev = (uint32_t)we->st.st_dev;
-		e.ino = (uint32_t)we->st.st_ino;
-		e.mode = we->mode;
-		e.uid = (uint32_t)we->st.st_uid;
-		e.gid = (uint32_t)we->st.st_gid;
-		e.file_size = (uint32_t)we->st.st_size;
-		git_oid_cpy(&e.id, &we->oid);
-		e.path = we->path;
-		if (git_index_add(w->s->index, &e) < 0)
-			return ckpt_git_error(err, "cannot update the stat cache");
-	}
-	if (git_index_write(w->s->index) < 0)
-		return ckpt_git_error(err, "cannot write the stat cache");
-	return 0;
+	return ckpt_stat_write(w->s, w->entries, w->count, err);
 }
 
 static void walk_release(struct walk *w)
@@ -851,7 +807,7 @@ static void walk_release(struct walk *w)
 	free(w->ign.pats);
 	free(w->exclude.pats);
 	for (size_t i = 0; i < w->count; i++)
-		free(w->entries[i].path);
+		free((char *)w->entries[i].path);
 	free(w->entries);
 	dir_recs_free(w->dirs, w->ndirs);
 	dir_cache_release(&w->prev);
@@ -859,18 +815,12 @@ static void walk_release(struct walk *w)
 
 static int walk_setup(struct walk *w, struct corral_error *err)
 {
-	char *idx = ckpt_path(w->s->dir, "index");
-	struct stat st;
-	int gitfd, infofd;
+	int gitfd, infofd, rc;
 
-	if (!idx)
-		return nomem(err);
-	/* The cache file's mtime decides which entries are racy. */
-	if (stat(idx, &st) == 0)
-		w->index_mtime = st.st_mtim;
-	free(idx);
-	if (git_index_read(w->s->index, 0) < 0)
-		return ckpt_git_error(err, "cannot read the stat cache");
+	/* The cache file's mtime (read with it) decides which entries are
+	 * racy. */
+	if ((rc = ckpt_stat_read(w->s, err)) < 0)
+		return rc;
 	if (dir_cache_load(w) < 0)
 		return nomem(err);
 	for (size_t i = 0; i < w->s->exclude_count; i++) {

@@ -356,10 +356,9 @@ int ckpt_open(const char *state_dir, const char *workspace, const struct ckpt_co
 		rc = ckpt_git_error(err, "cannot open the repository");
 		goto unlock;
 	}
-	if (git_index_open(&s->index, idxp) < 0) {
-		rc = ckpt_git_error(err, "cannot open the stat cache");
-		goto unlock;
-	}
+	/* The stat cache of older versions (libgit2's index format) is
+	 * replaced by "stat"; the next walk hashes every file once. */
+	unlink(idxp);
 	rc = ckpt_restore_recover(s, err);
 unlock:
 	ckpt_unlock(s);
@@ -384,7 +383,7 @@ void ckpt_close(struct ckpt_store *s)
 {
 	if (!s)
 		return;
-	git_index_free(s->index);
+	ckpt_stat_release(&s->stat);
 	git_repository_free(s->repo);
 	if (s->ws_fd >= 0)
 		close(s->ws_fd);
