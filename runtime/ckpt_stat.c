@@ -78,6 +78,12 @@ static void get(void *dst, const char **p, size_t n)
 	*p += n;
 }
 
+static void put(char **p, const void *src, size_t n)
+{
+	memcpy(*p, src, n);
+	*p += n;
+}
+
 /* Parse c->buf (c->len bytes, header checked); false: not a stat cache. */
 static bool parse(struct ckpt_statcache *c, uint64_t count, int *rc)
 {
@@ -245,12 +251,18 @@ int ckpt_stat_write(struct ckpt_store *s, const struct ckpt_stat_entry *entries,
 	for (size_t i = 0; ok && i < count; i++) {
 		const struct ckpt_stat_entry *e = &entries[i];
 		uint32_t plen = (uint32_t)strlen(e->path);
-		ok = fwrite(&e->mtime_s, 8, 1, f) == 1 && fwrite(&e->ctime_s, 8, 1, f) == 1 &&
-		     fwrite(&e->size, 8, 1, f) == 1 && fwrite(&e->ino, 8, 1, f) == 1 &&
-		     fwrite(&e->dev, 8, 1, f) == 1 && fwrite(&e->mtime_ns, 4, 1, f) == 1 &&
-		     fwrite(&e->ctime_ns, 4, 1, f) == 1 && fwrite(&e->mode, 4, 1, f) == 1 &&
-		     fwrite(&plen, 4, 1, f) == 1 &&
-		     fwrite(e->oid.id, 1, GIT_OID_RAWSZ, f) == GIT_OID_RAWSZ &&
+		char rec[STAT_REC_LEN], *p = rec;
+		put(&p, &e->mtime_s, 8);
+		put(&p, &e->ctime_s, 8);
+		put(&p, &e->size, 8);
+		put(&p, &e->ino, 8);
+		put(&p, &e->dev, 8);
+		put(&p, &e->mtime_ns, 4);
+		put(&p, &e->ctime_ns, 4);
+		put(&p, &e->mode, 4);
+		put(&p, &plen, 4);
+		put(&p, e->oid.id, GIT_OID_RAWSZ);
+		ok = fwrite(rec, 1, sizeof(rec), f) == sizeof(rec) &&
 		     fwrite(e->path, 1, (size_t)plen + 1, f) == (size_t)plen + 1;
 	}
 	if (fclose(f) != 0)

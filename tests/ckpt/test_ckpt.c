@@ -263,6 +263,40 @@ START_TEST(kept_trees_are_the_trees_of_the_workspace)
 }
 END_TEST
 
+START_TEST(a_damaged_stat_cache_only_costs_a_rehash)
+{
+	const char *damage[] = {"truncate -s 40", "truncate -s -3", "truncate -s 8",
+	                        "truncate -s 0"};
+	struct ckpt_info a, b;
+	struct ckpt_store *s;
+	char p[300], cmd[700];
+
+	mkdir_ws("d");
+	put("d/one", "1\n");
+	put("two", "2\n");
+	tick();
+	s = open_store(NULL);
+	take(s, "r", &a);
+	snprintf(p, sizeof(p), "%s/stat", ckpt_store_dir(s));
+	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+		tick();
+		snprintf(cmd, sizeof(cmd), "%s '%s'", damage[i], p);
+		ck_assert_int_eq(system(cmd), 0);
+		take(s, "r", &b);
+		ck_assert_msg(b.hashed == 2, "%s: %zu files hashed", damage[i], b.hashed);
+		ck_assert(!b.created);
+		ck_assert_str_eq(a.commit, b.commit);
+		ckpt_info_release(&b);
+	}
+	tick();
+	take(s, "r", &b);
+	ck_assert_uint_eq(b.hashed, 0);
+	ckpt_info_release(&a);
+	ckpt_info_release(&b);
+	ckpt_close(s);
+}
+END_TEST
+
 START_TEST(restore_brings_back_and_removes)
 {
 	struct ckpt_target t = {.kind = CKPT_TARGET_LAST_RUN};
@@ -460,6 +494,7 @@ int main(void)
 	tcase_add_test(tc, take_links_unchanged_and_uses_the_cache);
 	tcase_add_test(tc, racy_entries_are_rehashed);
 	tcase_add_test(tc, kept_trees_are_the_trees_of_the_workspace);
+	tcase_add_test(tc, a_damaged_stat_cache_only_costs_a_rehash);
 	tcase_add_test(tc, restore_brings_back_and_removes);
 	tcase_add_test(tc, dry_run_changes_nothing);
 	tcase_add_test(tc, skips_are_reported);
