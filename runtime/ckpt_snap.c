@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,9 @@
 #define CKPT_IGNORE_FILE_MAX (1u * 1024 * 1024)
 /* Deepest directory nesting walked. */
 #define CKPT_DEPTH_MAX 256
+/* A directory with at least this many entries has half of them lstat()ed by
+ * a second thread: lstat is most of a walk where nothing changed. */
+#define CKPT_PAR_STAT_MIN 64
 /* The tree cache: "trees" in the store, written beside the stat cache. */
 #define CKPT_TREES_FILE  "trees"
 #define CKPT_TREES_TMP   "tmp_trees" /* swept by clean_stale if left behind */
@@ -212,8 +216,32 @@ struct dir_cache {
 	bool loaded;
 };
 
+/* The result of one fstatat() of a directory entry. */
+struct pre_stat {
+	struct stat st;
+	int err; /* errno, 0 when it succeeded */
+};
+
+/*
+ * The second thread: it fstatat()s names[from..to) relative to dfd into
+ * pre[] while the walk does the first half, then says it is done. It only
+ * ever stats (the same call the walk made itself); the walk decides
+ * everything from the results, in order.
+ */
+struct stat_helper {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, has_job, done, quit;
+	int dfd;
+	char **names;
+	struct pre_stat *pre;
+	size_t from, to;
+};
+
 struct walk {
 	struct ckpt_store *s;
+	struct stat_helper helper;
 	struct dir_cache prev; /* the trees of the last walk */
 	struct dir_rec *dirs;  /* the trees of this walk */
 	size_t ndirs, capdirs;
@@ -232,6 +260,88 @@ struct walk {
 static int nomem(struct corral_error *err)
 {
 	return corral_error_set(err, CORRAL_E_NOMEM, 0, "out of memory");
+}
+
+/* ---- the stat helper ---- */
+
+static void stat_range(int dfd, char **names, struct pre_stat *pre, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		pre[i].err =
+		    fstatat(dfd, names[i], &pre[i].st, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+}
+
+static void *helper_main(void *arg)
+{
+	struct stat_helper *h = arg;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (!h->has_job && !h->quit)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->quit)
+			break;
+		pthread_mutex_unlock(&h->mu);
+		stat_range(h->dfd, h->names, h->pre, h->from, h->to);
+		pthread_mutex_lock(&h->mu);
+		h->has_job = false;
+		h->done = true;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+/* Stat every name of a directory, half of a large one on the helper (if it
+ * cannot be started, all on this thread). */
+static void stat_all(struct walk *w, int dfd, char **names, struct pre_stat *pre, size_t n)
+{
+	struct stat_helper *h = &w->helper;
+
+	if (n < CKPT_PAR_STAT_MIN) {
+		stat_range(dfd, names, pre, 0, n);
+		return;
+	}
+	if (!h->started) {
+		pthread_mutex_init(&h->mu, NULL);
+		pthread_cond_init(&h->cv, NULL);
+		if (pthread_create(&h->thread, NULL, helper_main, h) != 0) {
+			pthread_mutex_destroy(&h->mu);
+			pthread_cond_destroy(&h->cv);
+			stat_range(dfd, names, pre, 0, n);
+			return;
+		}
+		h->started = true;
+	}
+	pthread_mutex_lock(&h->mu);
+	h->dfd = dfd;
+	h->names = names;
+	h->pre = pre;
+	h->from = n / 2;
+	h->to = n;
+	h->done = false;
+	h->has_job = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	stat_range(dfd, names, pre, 0, n / 2);
+	pthread_mutex_lock(&h->mu);
+	while (!h->done)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void helper_stop(struct stat_helper *h)
+{
+	if (!h->started)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->quit = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->thread, NULL);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	memset(h, 0, sizeof(*h));
 }
 
 /* ---- the tree cache ---- */
@@ -604,8 +714,8 @@ static int ents_add(struct dir_ents *d, const char *name, const git_oid *oid, ui
 
 static int walk_dir(struct walk *w, int dfd, git_oid *tree, bool *kept, struct corral_error *err);
 
-static int walk_one(struct walk *w, int dfd, const char *name, struct dir_ents *de,
-                    struct corral_error *err)
+static int walk_one(struct walk *w, int dfd, const char *name, const struct pre_stat *pre,
+                    struct dir_ents *de, struct corral_error *err)
 {
 	size_t plen = strlen(w->path), nlen = strlen(name);
 	const struct ckpt_stat_entry *ce;
@@ -620,8 +730,9 @@ static int walk_one(struct walk *w, int dfd, const char *name, struct dir_ents *
 		                        "a path under %s is longer than %d bytes: %s%s",
 		                        w->s->workspace, PATH_MAX, w->path, name);
 	memcpy(w->path + plen, name, nlen + 1);
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
+	st = pre->st;
+	if (pre->err) {
+		if (pre->err == ENOENT)
 			goto out; /* gone since readdir */
 		rc = skip(w, w->path, false, CKPT_SKIP_UNREADABLE, err);
 		goto out;
@@ -715,6 +826,7 @@ static int walk_dir(struct walk *w, int dfd, git_oid *tree, bool *kept, struct c
 {
 	const struct dir_rec *prev = dir_cache_find(&w->prev, w->path);
 	struct dir_ents ents = {.clean = prev != NULL};
+	struct pre_stat *pre = NULL;
 	size_t mark = w->ign.count, n = 0, cap = 0;
 	git_treebuilder *tb = NULL;
 	char **names = NULL;
@@ -755,8 +867,13 @@ static int walk_dir(struct walk *w, int dfd, git_oid *tree, bool *kept, struct c
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_name);
+	if (n && !(pre = malloc(n * sizeof(*pre)))) {
+		rc = nomem(err);
+		goto out;
+	}
+	stat_all(w, dfd, names, pre, n);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = walk_one(w, dfd, names[i], &ents, err);
+		rc = walk_one(w, dfd, names[i], &pre[i], &ents, err);
 	if (rc < 0)
 		goto out;
 	*kept = ents.clean && ents.count == prev->count;
@@ -782,6 +899,7 @@ static int walk_dir(struct walk *w, int dfd, git_oid *tree, bool *kept, struct c
 	if (dir_add(w, tree, (uint32_t)ents.count) < 0)
 		rc = nomem(err);
 out:
+	free(pre);
 	free(ents.items);
 	git_treebuilder_free(tb);
 	closedir(d);
@@ -802,6 +920,7 @@ static int cache_write(struct walk *w, struct corral_error *err)
 
 static void walk_release(struct walk *w)
 {
+	helper_stop(&w->helper);
 	ignore_truncate(&w->ign, 0);
 	ignore_truncate(&w->exclude, 0);
 	free(w->ign.pats);
