@@ -65,6 +65,8 @@ struct ckpt_store {
 	dev_t state_dev;
 	ino_t state_ino;
 	struct ckpt_statcache stat; /* the stat cache, kept between snapshots */
+	char *gitdir;               /* the repository's path */
+	bool git_up;                /* libgit2 initialised for this store */
 	char recovered[512];
 };
 
@@ -89,6 +91,14 @@ void ckpt_stat_release(struct ckpt_statcache *c);
 /* Take and release the store lock (nested calls are counted). */
 int ckpt_lock(struct ckpt_store *s, struct corral_error *err);
 void ckpt_unlock(struct ckpt_store *s);
+
+/*
+ * Initialise libgit2 and open the store's repository, once per store: every
+ * function that uses s->repo calls it first. Only then, because libgit2's
+ * initialisation parses the system's CA bundle, most of what a fresh process
+ * pays for a checkpoint that changes nothing (which needs no repository).
+ */
+int ckpt_git_open(struct ckpt_store *s, struct corral_error *err);
 
 /* Fill @err from libgit2's last error, with @what as context. */
 int ckpt_git_error(struct corral_error *err, const char *what);

@@ -95,7 +95,9 @@ static int tree_of(struct ckpt_store *s, const char *hex, git_tree **out, struct
 	int rc;
 
 	if (!hex) {
-		if ((rc = ckpt_snapshot(s, NULL, CKPT_KIND_CALL, NULL, false, &oid, NULL, err)) < 0)
+		if ((rc = ckpt_snapshot(s, NULL, CKPT_KIND_CALL, NULL, false, &oid, NULL, err)) <
+		        0 ||
+		    (rc = ckpt_git_open(s, err)) < 0)
 			return rc;
 		if (git_tree_lookup(out, s->repo, &oid) < 0)
 			return ckpt_git_error(err, "cannot read the workspace's tree");
@@ -198,8 +200,10 @@ static int drop_refs(struct ckpt_store *s, char (*keep)[CKPT_OID_HEX], size_t nk
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
-	int rc = 0;
+	int rc;
 
+	if ((rc = ckpt_git_open(s, err)) < 0)
+		return rc;
 	if (git_reference_iterator_glob_new(&it, s->repo, "refs/checkpoints/*") < 0)
 		return ckpt_git_error(err, "cannot list checkpoints");
 	while (git_reference_next(&ref, it) == 0) {
@@ -337,7 +341,8 @@ int ckpt_gc(struct ckpt_store *s, struct ckpt_gc_report *out, struct corral_erro
 	if ((rc = ckpt_lock(s, err)) < 0)
 		return rc;
 	rep.removed = ckpt_clean_stale(s);
-	if ((rc = ckpt_retention(s, &rep.dropped, &rep.kept, err)) < 0)
+	if ((rc = ckpt_git_open(s, err)) < 0 ||
+	    (rc = ckpt_retention(s, &rep.dropped, &rep.kept, err)) < 0)
 		goto out;
 	/* The tree cache may name trees of dry runs and diffs that no
 	 * checkpoint holds: prune removes them, so the cache goes first. */

@@ -583,6 +583,7 @@ static int blob_of_file(struct walk *w, int dfd, const char *name, const struct 
 	size_t want = (size_t)st->st_size, got = 0;
 	char *buf;
 	struct stat now;
+	int rc;
 
 	if (fd < 0) {
 		*unreadable = true;
@@ -614,6 +615,10 @@ static int blob_of_file(struct walk *w, int dfd, const char *name, const struct 
 		got += (size_t)n;
 	}
 	close(fd);
+	if ((rc = ckpt_git_open(w->s, err)) < 0) {
+		free(buf);
+		return rc;
+	}
 	if (git_blob_create_from_buffer(oid, w->s->repo, buf, got) < 0) {
 		free(buf);
 		return ckpt_git_error(err, "cannot store a file");
@@ -628,11 +633,14 @@ static int blob_of_link(struct walk *w, int dfd, const char *name, git_oid *oid,
 {
 	char target[PATH_MAX];
 	ssize_t n = readlinkat(dfd, name, target, sizeof(target));
+	int rc;
 
 	if (n < 0 || n == (ssize_t)sizeof(target)) {
 		*unreadable = true;
 		return 0;
 	}
+	if ((rc = ckpt_git_open(w->s, err)) < 0)
+		return rc;
 	if (git_blob_create_from_buffer(oid, w->s->repo, target, (size_t)n) < 0)
 		return ckpt_git_error(err, "cannot store a symlink");
 	w->hashed++;
@@ -881,6 +889,8 @@ static int walk_dir(struct walk *w, int dfd, git_oid *tree, bool *kept, struct c
 		git_oid_cpy(tree, &prev->oid);
 	} else {
 		w->rebuilt++;
+		if ((rc = ckpt_git_open(w->s, err)) < 0)
+			goto out;
 		if (git_treebuilder_new(&tb, w->s->repo, NULL) < 0) {
 			rc = ckpt_git_error(err, "cannot build a tree");
 			goto out;
@@ -1019,6 +1029,62 @@ static char *commit_message(const struct ckpt_entry *e, const struct ckpt_skipli
 	return msg;
 }
 
+/* "last-tree" in the store: "COMMIT TREE\n", the tree of the checkpoint the
+ * last snapshot made or linked to. A commit's tree never changes, so the
+ * file can only be missing or about another commit, never wrong; with it, a
+ * checkpoint that changes nothing needs no repository (ckpt_git_open). */
+#define CKPT_MEMO_FILE "last-tree"
+#define CKPT_MEMO_TMP  "tmp_last-tree"
+
+static bool is_hex_oid(const char *s)
+{
+	return strlen(s) == GIT_OID_HEXSZ && strspn(s, "0123456789abcdef") == GIT_OID_HEXSZ;
+}
+
+static bool memo_read(struct ckpt_store *s, const char *commit, git_oid *tree)
+{
+	char *p = ckpt_path(s->dir, CKPT_MEMO_FILE), buf[2 * GIT_OID_HEXSZ + 3];
+	bool ok = false;
+	ssize_t n;
+	int fd;
+
+	if (!p)
+		return false;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(p);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n == 2 * GIT_OID_HEXSZ + 2 && buf[GIT_OID_HEXSZ] == ' ' && buf[n - 1] == '\n') {
+		buf[GIT_OID_HEXSZ] = buf[n - 1] = '\0';
+		ok = strcmp(buf, commit) == 0 && is_hex_oid(buf + GIT_OID_HEXSZ + 1) &&
+		     git_oid_fromstr(tree, buf + GIT_OID_HEXSZ + 1) == 0;
+	}
+	return ok;
+}
+
+/* Best effort: without the file, the next snapshot asks the repository. */
+static void memo_write(struct ckpt_store *s, const char *commit, const git_oid *tree)
+{
+	char *p = ckpt_path(s->dir, CKPT_MEMO_FILE), *tmp = ckpt_path(s->dir, CKPT_MEMO_TMP);
+	char hex[GIT_OID_HEXSZ + 1], line[2 * GIT_OID_HEXSZ + 3];
+	int fd, len;
+
+	if (p && tmp && is_hex_oid(commit)) {
+		git_oid_tostr(hex, sizeof(hex), tree);
+		len = snprintf(line, sizeof(line), "%s %s\n", commit, hex);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0) {
+			bool ok = write(fd, line, (size_t)len) == len;
+			if (close(fd) != 0 || !ok || rename(tmp, p) != 0)
+				unlink(tmp);
+		}
+	}
+	free(p);
+	free(tmp);
+}
+
 static int last_entry(struct ckpt_store *s, uint64_t *seq, char state[CKPT_OID_HEX],
                       struct corral_error *err)
 {
@@ -1052,7 +1118,7 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 	git_oid root, commit;
 	uint64_t seq = 0;
 	char *msg = NULL, *refname = NULL;
-	bool same = false, kept;
+	bool same = false, kept, memo_hit = false;
 	int rc;
 
 	if ((rc = walk_setup(&w, err)) < 0 || (rc = walk_dir(&w, s->ws_fd, &root, &kept, err)) < 0)
@@ -1076,11 +1142,14 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 	}
 	if ((rc = last_entry(s, &seq, state, err)) < 0)
 		goto out;
-	if (state[0]) {
-		git_oid last;
+	if (is_hex_oid(state)) {
+		git_oid last, lt_id;
 		git_tree *lt = NULL;
-		if (git_oid_fromstr(&last, state) == 0 &&
-		    ckpt_commit_tree(s, &last, &lt, err) == 0) {
+		if (memo_read(s, state, &lt_id)) {
+			memo_hit = true;
+			same = git_oid_equal(&lt_id, &root);
+		} else if (git_oid_fromstr(&last, state) == 0 &&
+		           ckpt_commit_tree(s, &last, &lt, err) == 0) {
 			same = git_oid_equal(git_tree_id(lt), &root);
 			git_tree_free(lt);
 		}
@@ -1109,6 +1178,8 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 	if (same) {
 		snprintf(e.commit, sizeof(e.commit), "%s", state);
 	} else {
+		if ((rc = ckpt_git_open(s, err)) < 0)
+			goto out;
 		if (!(msg = commit_message(&e, &skipped))) {
 			rc = nomem(err);
 			goto out;
@@ -1144,6 +1215,8 @@ int ckpt_snapshot(struct ckpt_store *s, const struct ckpt_call *call, enum ckpt_
 		goto out;
 	if (journal)
 		ckpt_fault("take-journal");
+	if (!(same && memo_hit))
+		memo_write(s, e.commit, &root);
 	if (info) {
 		memset(info, 0, sizeof(*info));
 		snprintf(info->commit, sizeof(info->commit), "%s", e.commit);

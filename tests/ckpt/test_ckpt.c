@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "ckpt.h"
+#include "ckpt_internal.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -297,6 +298,37 @@ START_TEST(a_damaged_stat_cache_only_costs_a_rehash)
 }
 END_TEST
 
+START_TEST(an_unchanged_checkpoint_needs_no_repository)
+{
+	struct ckpt_info a, b, c;
+	struct ckpt_store *s;
+
+	mkdir_ws("d");
+	put("d/one", "1\n");
+	tick();
+	s = open_store(NULL);
+	take(s, "r", &a);
+	ckpt_close(s);
+	tick();
+	/* A fresh process: the stat cache, the tree cache and the journal's
+	 * last checkpoint answer; libgit2 is not even initialised. */
+	s = open_store(NULL);
+	take(s, "r", &b);
+	ck_assert(!b.created);
+	ck_assert_str_eq(a.commit, b.commit);
+	ck_assert_ptr_null(s->repo);
+	ck_assert(!s->git_up);
+	put("d/one", "11\n");
+	take(s, "r", &c);
+	ck_assert(c.created);
+	ck_assert_ptr_nonnull(s->repo);
+	ckpt_info_release(&a);
+	ckpt_info_release(&b);
+	ckpt_info_release(&c);
+	ckpt_close(s);
+}
+END_TEST
+
 START_TEST(restore_brings_back_and_removes)
 {
 	struct ckpt_target t = {.kind = CKPT_TARGET_LAST_RUN};
@@ -495,6 +527,7 @@ int main(void)
 	tcase_add_test(tc, racy_entries_are_rehashed);
 	tcase_add_test(tc, kept_trees_are_the_trees_of_the_workspace);
 	tcase_add_test(tc, a_damaged_stat_cache_only_costs_a_rehash);
+	tcase_add_test(tc, an_unchanged_checkpoint_needs_no_repository);
 	tcase_add_test(tc, restore_brings_back_and_removes);
 	tcase_add_test(tc, dry_run_changes_nothing);
 	tcase_add_test(tc, skips_are_reported);
