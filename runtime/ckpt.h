@@ -4,11 +4,12 @@
  *
  * The store of a workspace lives under the state directory, in
  * checkpoints/KEY/ (KEY derives from the workspace's real path): a bare git
- * repository (git/), a stat cache (index), a journal of the calls that were
- * checkpointed (journal), a lock file and, while a rollback runs, its intent
- * record. The workspace's own .git is never read by libgit2 and never
- * written; hooks, filters, attributes and the workspace's git configuration
- * are never honoured. docs/checkpoints.md describes the layout and rules.
+ * repository (git/), a stat cache (stat), a cache of each directory's tree
+ * (trees), a journal of the calls that were checkpointed (journal), a lock
+ * file and, while a rollback runs, its intent record. The workspace's own
+ * .git is never read by libgit2 and never written; hooks, filters,
+ * attributes and the workspace's git configuration are never honoured.
+ * docs/checkpoints.md describes the layout and rules.
  *
  * Every function that changes the store takes the store's lock (flock) for
  * its duration, so several processes can share one store; a store can stay
@@ -99,6 +100,7 @@ struct ckpt_info {
 	char head[256]; /* the user's HEAD, as ckpt_entry.head */
 	size_t files;   /* files and links captured */
 	size_t hashed;  /* of those, read and hashed (the rest came from the cache) */
+	size_t trees;   /* directories whose tree was built (the rest kept theirs) */
 	struct ckpt_skiplist skipped;
 };
 

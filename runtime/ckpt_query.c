@@ -95,7 +95,9 @@ static int tree_of(struct ckpt_store *s, const char *hex, git_tree **out, struct
 	int rc;
 
 	if (!hex) {
-		if ((rc = ckpt_snapshot(s, NULL, CKPT_KIND_CALL, NULL, false, &oid, NULL, err)) < 0)
+		if ((rc = ckpt_snapshot(s, NULL, CKPT_KIND_CALL, NULL, false, &oid, NULL, err)) <
+		        0 ||
+		    (rc = ckpt_git_open(s, err)) < 0)
 			return rc;
 		if (git_tree_lookup(out, s->repo, &oid) < 0)
 			return ckpt_git_error(err, "cannot read the workspace's tree");
@@ -198,8 +200,10 @@ static int drop_refs(struct ckpt_store *s, char (*keep)[CKPT_OID_HEX], size_t nk
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
-	int rc = 0;
+	int rc;
 
+	if ((rc = ckpt_git_open(s, err)) < 0)
+		return rc;
 	if (git_reference_iterator_glob_new(&it, s->repo, "refs/checkpoints/*") < 0)
 		return ckpt_git_error(err, "cannot list checkpoints");
 	while (git_reference_next(&ref, it) == 0) {
@@ -337,8 +341,12 @@ int ckpt_gc(struct ckpt_store *s, struct ckpt_gc_report *out, struct corral_erro
 	if ((rc = ckpt_lock(s, err)) < 0)
 		return rc;
 	rep.removed = ckpt_clean_stale(s);
-	if ((rc = ckpt_retention(s, &rep.dropped, &rep.kept, err)) < 0)
+	if ((rc = ckpt_git_open(s, err)) < 0 ||
+	    (rc = ckpt_retention(s, &rep.dropped, &rep.kept, err)) < 0)
 		goto out;
+	/* The tree cache may name trees of dry runs and diffs that no
+	 * checkpoint holds: prune removes them, so the cache goes first. */
+	ckpt_trees_forget(s);
 	if (git_packbuilder_new(&pb, s->repo) < 0 ||
 	    git_reference_iterator_glob_new(&it, s->repo, "refs/checkpoints/*") < 0) {
 		rc = ckpt_git_error(err, "cannot start packing");
@@ -354,11 +362,12 @@ int ckpt_gc(struct ckpt_store *s, struct ckpt_gc_report *out, struct corral_erro
 	}
 	/* The stat cache names blobs too (a diff or a dry run may have made
 	 * them): keep those, or a cache hit would name a missing object. */
-	if (git_index_read(s->index, 0) == 0 && git_repository_odb(&odb, s->repo) == 0) {
-		for (size_t i = 0; i < git_index_entrycount(s->index) && rc == 0; i++) {
-			const git_index_entry *e = git_index_get_byindex(s->index, i);
-			if (git_odb_exists(odb, &e->id) &&
-			    git_packbuilder_insert(pb, &e->id, NULL) < 0)
+	if ((rc = ckpt_stat_read(s, err)) < 0)
+		goto out;
+	if (git_repository_odb(&odb, s->repo) == 0) {
+		for (size_t i = 0; i < s->stat.count && rc == 0; i++) {
+			const git_oid *id = &s->stat.entries[i].oid;
+			if (git_odb_exists(odb, id) && git_packbuilder_insert(pb, id, NULL) < 0)
 				rc = ckpt_git_error(err, "cannot pack a cached file");
 		}
 		git_odb_free(odb);

@@ -468,8 +468,11 @@ int ckpt_commit_skips(struct ckpt_store *s, const git_oid *commit, struct ckpt_s
 	git_commit *c = NULL;
 	const char *msg, *line;
 	bool truncated = false;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if ((rc = ckpt_git_open(s, err)) < 0)
+		return rc;
 	if (git_commit_lookup(&c, s->repo, commit) < 0)
 		return ckpt_git_error(err, "cannot read a checkpoint");
 	msg = git_commit_message(c);
@@ -499,10 +502,11 @@ int ckpt_commit_skips(struct ckpt_store *s, const git_oid *commit, struct ckpt_s
 static void commit_head(struct ckpt_store *s, const git_oid *commit, char *out, size_t size)
 {
 	git_commit *c = NULL;
+	struct corral_error ignored = {0};
 	const char *p;
 
 	out[0] = '\0';
-	if (git_commit_lookup(&c, s->repo, commit) < 0)
+	if (ckpt_git_open(s, &ignored) < 0 || git_commit_lookup(&c, s->repo, commit) < 0)
 		return;
 	p = strstr(git_commit_message(c), "\nhead: ");
 	if (p)

@@ -276,6 +276,35 @@ static void libgit2_settings(void)
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 }
 
+/* libgit2 initialised, with corral's settings, for @s. */
+static int git_up(struct ckpt_store *s, struct corral_error *err)
+{
+	if (s->git_up)
+		return 0;
+	if (git_libgit2_init() < 0)
+		return ckpt_git_error(err, "cannot initialise libgit2");
+	s->git_up = true;
+	libgit2_settings();
+	return 0;
+}
+
+int ckpt_git_open(struct ckpt_store *s, struct corral_error *err)
+{
+	int rc;
+
+	if (s->repo)
+		return 0;
+	if ((rc = git_up(s, err)) < 0)
+		return rc;
+	if (git_repository_open_ext(&s->repo, s->gitdir,
+	                            GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+	                            NULL) < 0) {
+		s->repo = NULL;
+		return ckpt_git_error(err, "cannot open the repository");
+	}
+	return 0;
+}
+
 int ckpt_open(const char *state_dir, const char *workspace, const struct ckpt_config *cfg,
               struct ckpt_store **out, struct corral_error *err)
 {
@@ -284,13 +313,8 @@ int ckpt_open(const char *state_dir, const char *workspace, const struct ckpt_co
 	struct stat st;
 	int rc = 0;
 
-	if (git_libgit2_init() < 0)
-		return ckpt_git_error(err, "cannot initialise libgit2");
-	libgit2_settings();
-	if (!(s = calloc(1, sizeof(*s)))) {
-		git_libgit2_shutdown();
+	if (!(s = calloc(1, sizeof(*s))))
 		return corral_error_set(err, CORRAL_E_NOMEM, 0, "out of memory");
-	}
 	s->ws_fd = s->lock_fd = -1;
 	if (!(s->workspace = realpath(workspace, NULL))) {
 		rc = corral_error_set(err, CORRAL_E_IO, errno, "workspace %s: %s", workspace,
@@ -346,20 +370,17 @@ int ckpt_open(const char *state_dir, const char *workspace, const struct ckpt_co
 	if ((rc = ckpt_lock(s, err)) < 0)
 		goto fail;
 	clean_stale(s->dir, false);
-	if (access(gitdir, F_OK) != 0 && (rc = create_repo(gitdir, err)) < 0)
+	if (access(gitdir, F_OK) != 0 &&
+	    ((rc = git_up(s, err)) < 0 || (rc = create_repo(gitdir, err)) < 0))
 		goto unlock;
 	if ((rc = write_workspace_name(s->dir, s->workspace, err)) < 0)
 		goto unlock;
-	if (git_repository_open_ext(&s->repo, gitdir,
-	                            GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
-	                            NULL) < 0) {
-		rc = ckpt_git_error(err, "cannot open the repository");
-		goto unlock;
-	}
-	if (git_index_open(&s->index, idxp) < 0) {
-		rc = ckpt_git_error(err, "cannot open the stat cache");
-		goto unlock;
-	}
+	/* The repository is opened when first needed (ckpt_git_open). */
+	s->gitdir = gitdir;
+	gitdir = NULL;
+	/* The stat cache of older versions (libgit2's index format) is
+	 * replaced by "stat"; the next walk hashes every file once. */
+	unlink(idxp);
 	rc = ckpt_restore_recover(s, err);
 unlock:
 	ckpt_unlock(s);
@@ -384,7 +405,7 @@ void ckpt_close(struct ckpt_store *s)
 {
 	if (!s)
 		return;
-	git_index_free(s->index);
+	ckpt_stat_release(&s->stat);
 	git_repository_free(s->repo);
 	if (s->ws_fd >= 0)
 		close(s->ws_fd);
@@ -394,9 +415,11 @@ void ckpt_close(struct ckpt_store *s)
 		free(s->exclude[i]);
 	free(s->exclude);
 	free(s->dir);
+	free(s->gitdir);
 	free(s->workspace);
+	if (s->git_up)
+		git_libgit2_shutdown();
 	free(s);
-	git_libgit2_shutdown();
 }
 
 const char *ckpt_recovered(const struct ckpt_store *s)
@@ -733,7 +756,10 @@ int ckpt_lookup_commit(struct ckpt_store *s, const char *hex, git_oid *out,
 	git_object *obj = NULL;
 	git_oid oid;
 	size_t len = strlen(hex);
+	int rc;
 
+	if ((rc = ckpt_git_open(s, err)) < 0)
+		return rc;
 	if (len < 4 || len > GIT_OID_HEXSZ || strspn(hex, "0123456789abcdef") != len ||
 	    git_oid_fromstrn(&oid, hex, len) < 0 ||
 	    git_object_lookup_prefix(&obj, s->repo, &oid, len, GIT_OBJECT_COMMIT) < 0) {
@@ -752,8 +778,10 @@ int ckpt_commit_tree(struct ckpt_store *s, const git_oid *oid, git_tree **out,
                      struct corral_error *err)
 {
 	git_commit *c = NULL;
-	int rc = 0;
+	int rc;
 
+	if ((rc = ckpt_git_open(s, err)) < 0)
+		return rc;
 	if (git_commit_lookup(&c, s->repo, oid) < 0 || git_commit_tree(out, c) < 0)
 		rc = ckpt_git_error(err, "cannot read a checkpoint");
 	git_commit_free(c);

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "ckpt.h"
+#include "ckpt_internal.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -140,6 +141,190 @@ START_TEST(racy_entries_are_rehashed)
 	ck_assert_uint_eq(b.hashed, 1);
 	ckpt_info_release(&a);
 	ckpt_info_release(&b);
+	ckpt_close(s);
+}
+END_TEST
+
+/* Take a checkpoint with the tree cache, then drop the cache and take again:
+ * a tree kept from the cache must be the tree a full build makes, so the
+ * second take links to the first. Returns how many trees the first built. */
+static size_t take_and_rebuild(struct ckpt_store *s)
+{
+	struct ckpt_info a, b;
+	char p[256];
+	size_t built;
+
+	take(s, "r", &a);
+	built = a.trees;
+	snprintf(p, sizeof(p), "%s/trees", ckpt_store_dir(s));
+	ck_assert_int_eq(unlink(p), 0);
+	take(s, "r", &b);
+	ck_assert_msg(!b.created && strcmp(a.commit, b.commit) == 0,
+	              "a tree kept from the cache differs from the one built");
+	ckpt_info_release(&a);
+	ckpt_info_release(&b);
+	tick();
+	return built;
+}
+
+static void mkdir_ws(const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", ws, name);
+	ck_assert_int_eq(mkdir(p, 0755), 0);
+}
+
+static void rm_ws(const char *name)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", ws, name);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(kept_trees_are_the_trees_of_the_workspace)
+{
+	const char *excl[] = {"b/ex.txt"};
+	struct ckpt_config cfg = {.exclude = excl, .exclude_count = 1};
+	struct ckpt_info a;
+	struct ckpt_store *s;
+	char trees[300], saved[1024];
+
+	mkdir_ws("a");
+	mkdir_ws("b");
+	mkdir_ws("b/c");
+	put("a/1", "1\n");
+	put("b/2", "2\n");
+	put("b/c/3", "3\n");
+	put("b/ex.txt", "x\n");
+	tick();
+	s = open_store(NULL);
+	take_and_rebuild(s);
+	/* Nothing changed: every tree is kept. */
+	take(s, "r", &a);
+	ck_assert_uint_eq(a.trees, 0);
+	ck_assert(!a.created);
+	ckpt_info_release(&a);
+	/* One file in b/c: b/c, b and the root are built, a is kept. */
+	put("b/c/3", "33\n");
+	tick();
+	ck_assert_uint_eq(take_and_rebuild(s), 3);
+	/* An empty directory leaves the stat cache as it is. */
+	mkdir_ws("a/empty");
+	ck_assert_uint_gt(take_and_rebuild(s), 0);
+	mkdir_ws("a/empty/deeper");
+	take_and_rebuild(s);
+	rm_ws("a/empty");
+	take_and_rebuild(s);
+	/* A .gitignore further up drops a file whose directory is unchanged. */
+	put(".gitignore", "b/c/3\n");
+	tick();
+	take_and_rebuild(s);
+	put(".gitignore", "\n");
+	tick();
+	take_and_rebuild(s);
+	/* A file becomes a directory of the same name, and back. */
+	rm_ws("a/1");
+	mkdir_ws("a/1");
+	take_and_rebuild(s);
+	rm_ws("a/1");
+	put("a/1", "1\n");
+	tick();
+	take_and_rebuild(s);
+	/* A cache left from another stat cache is not used. */
+	snprintf(trees, sizeof(trees), "%s/trees", ckpt_store_dir(s));
+	snprintf(saved, sizeof(saved), "cp '%s' '%s.old'", trees, trees);
+	take(s, "r", &a);
+	ckpt_info_release(&a);
+	ck_assert_int_eq(system(saved), 0);
+	put("b/2", "22\n");
+	tick();
+	take(s, "r", &a);
+	ckpt_info_release(&a);
+	snprintf(saved, sizeof(saved), "mv '%s.old' '%s'", trees, trees);
+	ck_assert_int_eq(system(saved), 0);
+	put("b/2", "2\n");
+	tick();
+	take_and_rebuild(s);
+	ckpt_close(s);
+	/* checkpoint.exclude drops a file in a directory nothing else changed. */
+	s = open_store(&cfg);
+	take_and_rebuild(s);
+	ckpt_close(s);
+	s = open_store(NULL);
+	take_and_rebuild(s);
+	/* A garbled cache is ignored, not trusted. */
+	snprintf(saved, sizeof(saved), "printf 'CTREES1\\nshort' > '%s'", trees);
+	ck_assert_int_eq(system(saved), 0);
+	take(s, "r", &a);
+	ck_assert_uint_gt(a.trees, 0);
+	ckpt_info_release(&a);
+	ckpt_close(s);
+}
+END_TEST
+
+START_TEST(a_damaged_stat_cache_only_costs_a_rehash)
+{
+	const char *damage[] = {"truncate -s 40", "truncate -s -3", "truncate -s 8",
+	                        "truncate -s 0"};
+	struct ckpt_info a, b;
+	struct ckpt_store *s;
+	char p[300], cmd[700];
+
+	mkdir_ws("d");
+	put("d/one", "1\n");
+	put("two", "2\n");
+	tick();
+	s = open_store(NULL);
+	take(s, "r", &a);
+	snprintf(p, sizeof(p), "%s/stat", ckpt_store_dir(s));
+	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+		tick();
+		snprintf(cmd, sizeof(cmd), "%s '%s'", damage[i], p);
+		ck_assert_int_eq(system(cmd), 0);
+		take(s, "r", &b);
+		ck_assert_msg(b.hashed == 2, "%s: %zu files hashed", damage[i], b.hashed);
+		ck_assert(!b.created);
+		ck_assert_str_eq(a.commit, b.commit);
+		ckpt_info_release(&b);
+	}
+	tick();
+	take(s, "r", &b);
+	ck_assert_uint_eq(b.hashed, 0);
+	ckpt_info_release(&a);
+	ckpt_info_release(&b);
+	ckpt_close(s);
+}
+END_TEST
+
+START_TEST(an_unchanged_checkpoint_needs_no_repository)
+{
+	struct ckpt_info a, b, c;
+	struct ckpt_store *s;
+
+	mkdir_ws("d");
+	put("d/one", "1\n");
+	tick();
+	s = open_store(NULL);
+	take(s, "r", &a);
+	ckpt_close(s);
+	tick();
+	/* A fresh process: the stat cache, the tree cache and the journal's
+	 * last checkpoint answer; libgit2 is not even initialised. */
+	s = open_store(NULL);
+	take(s, "r", &b);
+	ck_assert(!b.created);
+	ck_assert_str_eq(a.commit, b.commit);
+	ck_assert_ptr_null(s->repo);
+	ck_assert(!s->git_up);
+	put("d/one", "11\n");
+	take(s, "r", &c);
+	ck_assert(c.created);
+	ck_assert_ptr_nonnull(s->repo);
+	ckpt_info_release(&a);
+	ckpt_info_release(&b);
+	ckpt_info_release(&c);
 	ckpt_close(s);
 }
 END_TEST
@@ -340,6 +525,9 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, take_links_unchanged_and_uses_the_cache);
 	tcase_add_test(tc, racy_entries_are_rehashed);
+	tcase_add_test(tc, kept_trees_are_the_trees_of_the_workspace);
+	tcase_add_test(tc, a_damaged_stat_cache_only_costs_a_rehash);
+	tcase_add_test(tc, an_unchanged_checkpoint_needs_no_repository);
 	tcase_add_test(tc, restore_brings_back_and_removes);
 	tcase_add_test(tc, dry_run_changes_nothing);
 	tcase_add_test(tc, skips_are_reported);
