@@ -251,6 +251,17 @@ struct ckpt_gc_report {
  */
 int ckpt_gc(struct ckpt_store *s, struct ckpt_gc_report *out, struct corral_error *err);
 
+/* Loose objects past which ckpt_gc_due() says a gc is due (git's gc.auto). */
+#define CKPT_GC_AUTO_LOOSE 6700
+
+/*
+ * Whether the store holds so many loose objects that a gc is due: the
+ * objects of checkpoints that retention dropped stay on disk until a gc
+ * packs what is kept and deletes the rest. Estimated as git does, from one
+ * of the 256 object directories, so it costs one directory read.
+ */
+bool ckpt_gc_due(const struct ckpt_store *s);
+
 /*
  * Test hook: when the environment variable CORRAL_FAULT equals @step, the
  * process kills itself with SIGKILL. Cheap when it is unset.

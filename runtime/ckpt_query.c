@@ -328,6 +328,25 @@ static size_t prune_objects(const char *objdir, const char *keep)
 	return removed;
 }
 
+bool ckpt_gc_due(const struct ckpt_store *s)
+{
+	char *dir = s->gitdir ? ckpt_path(s->gitdir, "objects/17") : NULL;
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dp;
+
+	dp = dir ? opendir(dir) : NULL;
+	free(dir);
+	if (!dp)
+		return false;
+	while ((d = readdir(dp)))
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dp);
+	/* One directory of 256 holds about 1/256 of the objects. */
+	return n > (CKPT_GC_AUTO_LOOSE + 255) / 256;
+}
+
 int ckpt_gc(struct ckpt_store *s, struct ckpt_gc_report *out, struct corral_error *err)
 {
 	git_packbuilder *pb = NULL;

@@ -622,6 +622,14 @@ static int checkpoint(struct session *s, const struct tool *tool, const cJSON *a
 	rc = s->ckpt ? 0 : open_store(s, err);
 	if (rc == 0)
 		rc = ckpt_take(s->ckpt, &call, &info, err);
+	if (rc == 0 && info.created && ckpt_gc_due(s->ckpt)) {
+		/* Bound the store as git's auto gc does. A gc that fails leaves
+		 * the store as it was, and is tried again at a later checkpoint;
+		 * the call does not depend on it. */
+		struct ckpt_gc_report gc;
+		struct corral_error ignored = {0};
+		ckpt_gc(s->ckpt, &gc, &ignored);
+	}
 	pthread_mutex_unlock(&s->ckpt_lock);
 	free(summary);
 	if (rc < 0) {
