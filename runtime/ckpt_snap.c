@@ -920,10 +920,12 @@ out:
 	return rc;
 }
 
-/* Replace the stat cache with what the walk saw, when it differs. */
+/* Replace the stat cache with what the walk saw, when it differs or
+ * there is none yet (an empty workspace too: the tree cache is tied to a
+ * stat cache's stamp, so without one every walk would build its trees). */
 static int cache_write(struct walk *w, struct corral_error *err)
 {
-	if (w->misses == 0 && w->count == w->s->stat.count)
+	if (w->misses == 0 && w->count == w->s->stat.count && w->s->stat.loaded)
 		return 0;
 	return ckpt_stat_write(w->s, w->entries, w->count, err);
 }

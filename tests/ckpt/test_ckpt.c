@@ -329,6 +329,28 @@ START_TEST(an_unchanged_checkpoint_needs_no_repository)
 }
 END_TEST
 
+START_TEST(an_unchanged_empty_workspace_needs_no_repository)
+{
+	struct ckpt_info a, b;
+	struct ckpt_store *s;
+
+	/* Nothing in the workspace at all: the caches still answer. */
+	s = open_store(NULL);
+	take(s, "r", &a);
+	ckpt_close(s);
+	tick();
+	s = open_store(NULL);
+	take(s, "r", &b);
+	ck_assert(!b.created);
+	ck_assert_str_eq(a.commit, b.commit);
+	ck_assert_ptr_null(s->repo);
+	ck_assert(!s->git_up);
+	ckpt_info_release(&a);
+	ckpt_info_release(&b);
+	ckpt_close(s);
+}
+END_TEST
+
 START_TEST(restore_brings_back_and_removes)
 {
 	struct ckpt_target t = {.kind = CKPT_TARGET_LAST_RUN};
@@ -528,6 +550,7 @@ int main(void)
 	tcase_add_test(tc, kept_trees_are_the_trees_of_the_workspace);
 	tcase_add_test(tc, a_damaged_stat_cache_only_costs_a_rehash);
 	tcase_add_test(tc, an_unchanged_checkpoint_needs_no_repository);
+	tcase_add_test(tc, an_unchanged_empty_workspace_needs_no_repository);
 	tcase_add_test(tc, restore_brings_back_and_removes);
 	tcase_add_test(tc, dry_run_changes_nothing);
 	tcase_add_test(tc, skips_are_reported);
