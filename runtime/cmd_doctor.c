@@ -10,15 +10,19 @@
  */
 #include "cli.h"
 #include "probe.h"
+#include "state.h"
 
 #include <cjson/cJSON.h>
 
 #include <errno.h>
+#include <git2.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Longest verdict line; every problem's advice is appended to it. */
 #define DOCTOR_VERDICT_MAX 1024
@@ -309,10 +313,60 @@ static void doctor_print_table(const struct sbx_features *f, const struct verdic
 	printf("\nverdict: %s\n", v->text);
 }
 
-/* Print @f as one JSON object. Returns 0, or -1 when out of memory. */
-static int doctor_print_json(const struct sbx_features *f, const struct verdict *v)
+/* Where corral keeps its checkpoints, audit log and approvals, and whether
+ * it can write there. Nothing is created: the nearest existing ancestor of
+ * a directory that does not exist yet must be writable. */
+struct state_report {
+	char *dir; /* NULL: neither $XDG_STATE_HOME nor $HOME is absolute */
+	bool writable;
+	char libgit2[32];
+};
+
+static void state_probe(struct state_report *r)
 {
-	cJSON *root = cJSON_CreateObject(), *limits, *checks;
+	char path[PATH_MAX];
+	int major = 0, minor = 0, rev = 0;
+
+	memset(r, 0, sizeof(*r));
+	git_libgit2_version(&major, &minor, &rev);
+	snprintf(r->libgit2, sizeof(r->libgit2), "%d.%d.%d", major, minor, rev);
+	r->dir = state_dir_path();
+	if (!r->dir || strlen(r->dir) >= sizeof(path))
+		return;
+	strcpy(path, r->dir);
+	for (;;) {
+		char *slash;
+		if (access(path, F_OK) == 0) {
+			r->writable = access(path, W_OK | X_OK) == 0;
+			return;
+		}
+		slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			return;
+		*slash = '\0';
+	}
+}
+
+static void state_print(const struct state_report *r)
+{
+	printf("\ncorral's state (checkpoints, audit log, approvals):\n");
+	if (!r->dir)
+		printf("  directory  none: neither $XDG_STATE_HOME nor $HOME is an absolute path; "
+		       "calls that change the workspace cannot be checkpointed\n");
+	else
+		printf("  directory  %s: %s\n", r->dir,
+		       r->writable
+		           ? "writable"
+		           : "NOT writable: calls that change the workspace will be refused, "
+		             "since they cannot be checkpointed");
+	printf("  libgit2    %s\n", r->libgit2);
+}
+
+/* Print @f as one JSON object. Returns 0, or -1 when out of memory. */
+static int doctor_print_json(const struct sbx_features *f, const struct verdict *v,
+                             const struct state_report *st)
+{
+	cJSON *root = cJSON_CreateObject(), *limits, *checks, *state;
 	char *text = NULL;
 	bool ok = root != NULL;
 
@@ -328,6 +382,12 @@ static int doctor_print_json(const struct sbx_features *f, const struct verdict 
 	for (int r = 0; ok && r < SBX_RESOURCE__COUNT; r++)
 		ok = cJSON_AddStringToObject(limits, sbx_limit_resource_name(r),
 		                             sbx_limit_mechanism_name(f->limit[r])) != NULL;
+	state = ok ? cJSON_AddObjectToObject(root, "state") : NULL;
+	ok = state != NULL;
+	ok = ok && (st->dir ? cJSON_AddStringToObject(state, "dir", st->dir)
+	                    : cJSON_AddNullToObject(state, "dir"));
+	ok = ok && cJSON_AddBoolToObject(state, "writable", st->writable);
+	ok = ok && cJSON_AddStringToObject(state, "libgit2", st->libgit2);
 	checks = ok ? cJSON_AddArrayToObject(root, "checks") : NULL;
 	ok = checks != NULL;
 	for (int i = 0; ok && i < SBX_CHECK__COUNT; i++) {
@@ -364,6 +424,7 @@ int cmd_doctor(int argc, char **argv)
 	};
 	struct corral_error err = {0};
 	struct sbx_features f;
+	struct state_report st;
 	struct verdict v;
 	bool json = false;
 	int opt;
@@ -387,14 +448,18 @@ int cmd_doctor(int argc, char **argv)
 		return CLI_EXIT_FAILURE;
 	}
 	doctor_verdict(&f, &v);
+	state_probe(&st);
 	if (json) {
-		if (doctor_print_json(&f, &v) < 0) {
+		if (doctor_print_json(&f, &v, &st) < 0) {
 			fprintf(stderr, "corral doctor: out of memory building the JSON report\n");
+			free(st.dir);
 			return CLI_EXIT_FAILURE;
 		}
 	} else {
 		doctor_print_table(&f, &v);
+		state_print(&st);
 	}
+	free(st.dir);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "corral doctor: writing the report: %s\n", strerror(errno));
 		return CLI_EXIT_FAILURE;
