@@ -140,7 +140,8 @@ test('past the output cap the calls wait, the reader does not, and nothing is lo
 			checkRead(got.get(id), id);
 		// A response is never duplicated or interleaved with another.
 		const seen = s.lines.map((l) => JSON.parse(l).id).filter((id) => id !== undefined);
-		assert.equal(new Set(seen).size, seen.length);
+		assert.equal(new Set(seen).size, seen.length,
+			`a response came twice: ${seen.filter((id, i) => seen.indexOf(id) !== i).join(', ')}`);
 		s.child.stdin.end();
 		const { code } = await s.exited;
 		assert.equal(code, 0, s.stderr());
