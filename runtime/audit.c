@@ -271,23 +271,11 @@ static void add_time(cJSON *record)
 	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 	cJSON_DeleteItemFromObjectCaseSensitive(record, "ts");
-	/* The time goes first, so a reader of the raw file sees it first. */
-	cJSON *t = cJSON_CreateString(buf);
-	if (t) {
-		t->string = strdup("ts");
-		if (!t->string) {
-			cJSON_Delete(t);
-			return;
-		}
-		t->next = record->child;
-		if (record->child) {
-			t->prev = record->child->prev;
-			record->child->prev = t;
-		} else {
-			t->prev = t;
-		}
-		record->child = t;
-	}
+	/* The time goes first, so a reader of the raw file sees it first:
+	 * added under its key, then moved to the front. */
+	cJSON *t = cJSON_AddStringToObject(record, "ts", buf);
+	if (t && cJSON_DetachItemViaPointer(record, t))
+		cJSON_InsertItemInArray(record, 0, t);
 }
 
 int audit_append(struct audit_log *log, cJSON *record, struct corral_error *err)

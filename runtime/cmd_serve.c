@@ -185,8 +185,7 @@ int cmd_serve(int argc, char **argv)
 	};
 	struct corral_error err = {0};
 	struct mcp_server *server = NULL;
-	struct policy *limits_policy = NULL;
-	unsigned workers;
+	struct approver approver = {0};
 	sigset_t mask, old;
 	int opt, rc, sigfd;
 
@@ -223,22 +222,11 @@ int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, &old);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	/* The policy bounds how many calls run at once; the server's threads
-	 * exist before the session (its approver is the server's), so the
-	 * policy is read here for that one number. */
-	rc = policy_load(sopts.policy, &limits_policy, &err);
-	if (rc < 0) {
-		fprintf(stderr, "corral serve: %s\n", err.message);
-		goto out;
-	}
-	workers = limits_policy->limits.calls;
-	policy_free(limits_policy);
-	rc = mcp_server_new(&ops, workers, &server, &err);
-	if (rc < 0) {
-		fprintf(stderr, "corral serve: %s\n", err.message);
-		goto out;
-	}
-	sopts.approver = mcp_server_approver(server);
+	/* The session borrows its approver, which is the server's; the server's
+	 * threads are as many as the session's policy allows (limits.calls).
+	 * So the session opens first with an approver filled in just after,
+	 * before the server reads its first request: no call can ask before. */
+	sopts.approver = &approver;
 	sopts.approval_hint = "the MCP client cannot ask the user (it did not declare the "
 	                      "elicitation capability), so the user must allow the call in "
 	                      "corral's policy";
@@ -247,6 +235,12 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "corral serve: %s\n", err.message);
 		goto out;
 	}
+	rc = mcp_server_new(&ops, session_policy(sv.session)->limits.calls, &server, &err);
+	if (rc < 0) {
+		fprintf(stderr, "corral serve: %s\n", err.message);
+		goto out;
+	}
+	approver = *mcp_server_approver(server);
 	fprintf(stderr, "corral serve: %zu tools for %s under %s, run %s\n",
 	        session_registry(sv.session)->count, session_workspace(sv.session), sopts.policy,
 	        session_run(sv.session));

@@ -354,11 +354,13 @@ void call_outcome_release(struct call_outcome *o)
 
 /* ---- the steps of a call ---- */
 
-/* The call did not run: @fmt is the sentence the agent gets. */
-static int refuse(struct call_outcome *o, enum call_stop stop, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* The call did not run: @fmt is the sentence the agent gets. Returns 1
+ * (refused), or -CORRAL_E_NOMEM with @err set. */
+static int refuse(struct call_outcome *o, struct corral_error *err, enum call_stop stop,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static int refuse(struct call_outcome *o, enum call_stop stop, const char *fmt, ...)
+static int refuse(struct call_outcome *o, struct corral_error *err, enum call_stop stop,
+                  const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -371,9 +373,9 @@ static int refuse(struct call_outcome *o, enum call_stop stop, const char *fmt, 
 	va_end(ap);
 	if (n < 0) {
 		o->result.text = NULL;
-		return -CORRAL_E_NOMEM;
+		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
 	}
-	return 0;
+	return 1;
 }
 
 static const struct tool *resolve(struct session *s, const char *name, struct corral_error *err)
@@ -399,19 +401,14 @@ static int check_arguments(const struct tool *tool, const cJSON *args, struct ca
                            struct corral_error *err)
 {
 	struct corral_error verr = {0};
-	int rc = 0;
 
 	if (!cJSON_IsObject(args))
-		rc = refuse(o, CALL_BAD_ARGUMENTS, "the arguments of %s must be a JSON object",
-		            tool->name)
-		         ?: 1;
-	else if (tool->input_schema && schema_validate(tool->input_schema, args, &verr) < 0)
-		rc = refuse(o, CALL_BAD_ARGUMENTS, "bad arguments for %s: %s", tool->name,
-		            verr.message)
-		         ?: 1;
-	if (rc < 0)
-		return corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
-	return rc;
+		return refuse(o, err, CALL_BAD_ARGUMENTS,
+		              "the arguments of %s must be a JSON object", tool->name);
+	if (tool->input_schema && schema_validate(tool->input_schema, args, &verr) < 0)
+		return refuse(o, err, CALL_BAD_ARGUMENTS, "bad arguments for %s: %s", tool->name,
+		              verr.message);
+	return 0;
 }
 
 /*
@@ -433,9 +430,7 @@ static int decide(struct session *s, const struct tool *tool, const cJSON *args,
 		o->rule_loc = d->rule->loc;
 	}
 	if (d->decision == POLICY_DECISION_DENY)
-		return refuse(o, CALL_DENIED, "%s", d->reason) < 0
-		           ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory")
-		           : 1;
+		return refuse(o, err, CALL_DENIED, "%s", d->reason);
 	return 0;
 }
 
@@ -480,16 +475,16 @@ static int approve(struct session *s, const struct tool *tool, const cJSON *args
 	char *key, *args_json;
 	int rc = 0;
 
-	if (d->rule)
-		snprintf(where, sizeof(where), "rule %s:%d",
-		         d->rule->loc.file ? d->rule->loc.file : "?", d->rule->loc.line);
-	else
-		snprintf(where, sizeof(where), "rules.default");
 	if (s->approve_all) {
 		o->approver = strdup("--yes");
 		return o->approver ? 0
 		                   : corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
 	}
+	if (d->rule)
+		snprintf(where, sizeof(where), "rule %s:%d",
+		         d->rule->loc.file ? d->rule->loc.file : "?", d->rule->loc.line);
+	else
+		snprintf(where, sizeof(where), "rules.default");
 	key = approval_key(tool, args, d);
 	args_json = cJSON_PrintUnformatted(args);
 	if (!key || !args_json) {
@@ -501,32 +496,29 @@ static int approve(struct session *s, const struct tool *tool, const cJSON *args
 	pthread_mutex_lock(&s->lock);
 	if (always_has(s, key)) {
 		pthread_mutex_unlock(&s->lock);
-		o->approver = strdup("always");
+		if (!(o->approver = strdup("always")))
+			rc = corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory");
 		goto out;
 	}
 	if (!s->approver) {
-		pthread_mutex_unlock(&s->lock);
-		rc = refuse(
-		    o, CALL_NEEDS_APPROVAL,
-		    "Not run: this call needs approval (%s) and nobody could be asked; %s. %s",
-		    where, s->approval_hint, d->reason);
-		rc = rc < 0 ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory") : 1;
-		goto out;
+		answer = APPROVAL_UNAVAILABLE;
+	} else {
+		req.run = s->run;
+		req.call_id = o->call_id;
+		req.tool = tool->name;
+		req.args_json = args_json;
+		req.command = strcmp(tool->name, "exec") == 0 && cJSON_IsString(cmd)
+		                  ? cmd->valuestring
+		                  : NULL;
+		req.rule = d->rule ? d->rule->match : NULL;
+		if (d->rule)
+			req.loc = d->rule->loc;
+		req.reason = d->reason;
+		req.checkpoint = !tool->read_only;
+		answer = s->approver->ask(s->approver->ctx, &req, detail, sizeof(detail));
+		if (answer == APPROVAL_ALWAYS)
+			always_add(s, key);
 	}
-	req.run = s->run;
-	req.call_id = o->call_id;
-	req.tool = tool->name;
-	req.args_json = args_json;
-	req.command =
-	    strcmp(tool->name, "exec") == 0 && cJSON_IsString(cmd) ? cmd->valuestring : NULL;
-	req.rule = d->rule ? d->rule->match : NULL;
-	if (d->rule)
-		req.loc = d->rule->loc;
-	req.reason = d->reason;
-	req.checkpoint = !tool->read_only;
-	answer = s->approver->ask(s->approver->ctx, &req, detail, sizeof(detail));
-	if (answer == APPROVAL_ALWAYS)
-		always_add(s, key);
 	pthread_mutex_unlock(&s->lock);
 	switch (answer) {
 	case APPROVAL_YES:
@@ -539,15 +531,14 @@ static int approve(struct session *s, const struct tool *tool, const cJSON *args
 		break;
 	case APPROVAL_UNAVAILABLE:
 		rc = refuse(
-		    o, CALL_NEEDS_APPROVAL,
+		    o, err, CALL_NEEDS_APPROVAL,
 		    "Not run: this call needs approval (%s) and nobody could be asked; %s. %s",
 		    where, s->approval_hint, d->reason);
-		rc = rc < 0 ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory") : 1;
 		break;
 	default:
-		rc = refuse(o, CALL_DECLINED, "Not run: the call was declined by %s%s%s (%s). %s",
-		            s->approver->name, *detail ? ", " : "", detail, where, d->reason);
-		rc = rc < 0 ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory") : 1;
+		rc = refuse(o, err, CALL_DECLINED,
+		            "Not run: the call was declined by %s%s%s (%s). %s", s->approver->name,
+		            *detail ? ", " : "", detail, where, d->reason);
 		break;
 	}
 out:
@@ -633,13 +624,14 @@ static int checkpoint(struct session *s, const struct tool *tool, const cJSON *a
 	pthread_mutex_unlock(&s->ckpt_lock);
 	free(summary);
 	if (rc < 0) {
-		rc = refuse(
-		    o, CALL_NO_CHECKPOINT,
-		    "Not run: the checkpoint before the call failed, so the call could not be "
-		    "undone: %s",
-		    err->message);
+		char why[CORRAL_ERROR_MESSAGE_MAX];
+
+		snprintf(why, sizeof(why), "%s", err->message);
 		corral_error_clear(err);
-		return rc < 0 ? corral_error_set(err, CORRAL_E_NOMEM, ENOMEM, "out of memory") : 1;
+		return refuse(o, err, CALL_NO_CHECKPOINT,
+		              "Not run: the checkpoint before the call failed, so the call could "
+		              "not be undone: %s",
+		              why);
 	}
 	o->checkpoint = strdup(info.id);
 	o->checkpoint_skipped = info.skipped.total;
@@ -766,11 +758,9 @@ int session_begin(struct session *s, const struct tool *tool, const cJSON *args,
 	struct rules_decision d = {0};
 	int rc;
 
-	if (!out->call_id[0]) {
-		memset(out, 0, sizeof(*out));
-		out->result.exit_code = -1;
+	if (!out->call_id[0])
 		random_hex(out->call_id, 6);
-	}
+	out->result.exit_code = -1;
 	out->decision = POLICY_DECISION_ALLOW;
 	rc = check_arguments(tool, args, out, err);
 	if (rc != 0)
